@@ -1,0 +1,78 @@
+"""The `camelid` command: global options, the one error boundary, and the subcommands.
+
+Command modules import nothing heavy at module level (no vllm, no torch), so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import click
+import typer
+
+from camelid import __version__
+from camelid.commands import models as models_cmd
+from camelid.commands import packs as packs_cmd
+from camelid.commands import seed as seed_cmd
+from camelid.errors import EXIT_CODES_HELP, CamelidError, OutputClosed
+
+app = typer.Typer(
+    name="camelid",
+    help=(
+        "Build alignment data for language models: every subcommand reads and writes JSON Lines, "
+        "so a recipe is a shell pipeline.\n\n" + EXIT_CODES_HELP
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"camelid {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = None,
+) -> None:
+    """camelid: alignment data from the command line."""
+
+
+seed_cmd.register(app)
+app.add_typer(packs_cmd.app, name="packs")
+models_cmd.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app, turning known errors into one line on stderr and an exit code."""
+    try:
+        code = app(args=argv, prog_name="camelid", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except CamelidError as exc:
+        print(f"camelid: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except (OutputClosed, BrokenPipeError):
+        _quiet_broken_pipe()
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        print("camelid: interrupted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _quiet_broken_pipe() -> None:
+    # The reader (e.g. `head`) went away: point stdout at /dev/null so the interpreter's final
+    # flush does not raise again, and end quietly as unix tools do.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(0)

@@ -1,0 +1,174 @@
+"""Reading and writing JSON Lines: files or "-", line numbers in every error, atomic output.
+
+We parse with orjson directly instead of through `jsonlines`: we need the raw bytes of each line
+(BOM, CRLF, invalid UTF-8 reported with its line) and the per-line cost matters on large files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+from pydantic import ValidationError
+
+from camelid.errors import BadInputError, OutputClosed, UsageError
+from camelid.records import Record
+
+STDIO = "-"
+_BOM = b"\xef\xbb\xbf"
+# orjson turns integers wider than 64 bits into floats; such lines take the exact stdlib path.
+_LONG_DIGITS = re.compile(rb"\d{19,}")
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == STDIO else path
+
+
+def iter_lines(paths: Iterable[str]) -> Iterator[tuple[str, int, bytes]]:
+    """(file name, 1-based line number, line bytes without its newline) for every non-blank line."""
+    for path in paths:
+        name = display_name(path)
+        try:
+            stream: IO[bytes] = sys.stdin.buffer if path == STDIO else open(path, "rb")  # noqa: SIM115
+        except FileNotFoundError:
+            raise UsageError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise UsageError(f"{path}: is a directory, expected a JSONL file") from None
+        try:
+            for number, line in enumerate(stream, start=1):
+                if number == 1 and line.startswith(_BOM):
+                    line = line[len(_BOM) :]
+                line = line.rstrip(b"\r\n")
+                if line.strip():
+                    yield name, number, line
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+def loads(line: bytes) -> Any:
+    """Parse one JSON value exactly (big integers kept, NaN and lone surrogates refused)."""
+    if _LONG_DIGITS.search(line):
+        return json.loads(line.decode("utf-8"), parse_constant=_refuse_constant)
+    return orjson.loads(line)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def dumps(obj: Any) -> bytes:
+    """One JSON line, UTF-8, no ASCII escaping (U+2028 stays as it is, as JSON allows)."""
+    try:
+        return orjson.dumps(obj) + b"\n"
+    except TypeError:  # an integer over 64 bits: the stdlib writes it exactly
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+
+
+def parse_object(name: str, number: int, line: bytes) -> dict[str, Any]:
+    try:
+        value = loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInputError(name, number, f"invalid JSON: {_short(exc)}") from None
+    if not isinstance(value, dict):
+        raise BadInputError(name, number, f"expected a JSON object, got {_json_type(value)}")
+    return value
+
+
+def to_record(name: str, number: int, data: dict[str, Any]) -> Record:
+    try:
+        record = Record.model_validate(data)
+    except ValidationError as exc:
+        raise BadInputError(name, number, describe_validation(exc)) from None
+    record._where = f"{name}:{number}"
+    return record
+
+
+def describe_validation(exc: ValidationError) -> str:
+    """'field "scores.quality": Input should be a valid number' for the first errors."""
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(p) for p in err["loc"]) or "record"
+        parts.append(f'field "{loc}": {err["msg"]}')
+    more = len(exc.errors()) - 3
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).split(": line ")[0]
+
+
+def _json_type(value: Any) -> str:
+    return {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+class AtomicWriter:
+    """Write JSONL to stdout, or to a temp file beside PATH renamed into place on success.
+
+    With append=True (resume) records go straight onto the end of PATH, flushed batch by batch.
+    """
+
+    def __init__(self, path: str | None, append: bool = False):
+        self.path = None if path in (None, STDIO) else Path(path)
+        self.count = 0
+        self._tmp: Path | None = None
+        if self.path is None:
+            self._out: IO[bytes] = sys.stdout.buffer
+        elif append:
+            self._out = open(self.path, "ab")  # noqa: SIM115
+        else:
+            if self.path.is_dir():
+                raise UsageError(f"{self.path}: is a directory, expected a file name for -o")
+            if not self.path.parent.exists():
+                raise UsageError(f"{self.path}: its folder {self.path.parent} does not exist")
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            self._tmp = Path(tmp)
+            self._out = os.fdopen(fd, "wb")
+
+    def write(self, obj: Record | dict[str, Any]) -> None:
+        data = obj.to_dict() if isinstance(obj, Record) else obj
+        try:
+            self._out.write(dumps(data))
+        except BrokenPipeError:
+            raise OutputClosed from None
+        self.count += 1
+
+    def flush(self) -> None:
+        try:
+            self._out.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
+
+    def commit(self) -> None:
+        self.flush()
+        if self.path is None:
+            return
+        os.fsync(self._out.fileno())
+        self._out.close()
+        if self._tmp is not None:
+            os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        if self.path is None:
+            return
+        self._out.close()
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()

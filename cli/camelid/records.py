@@ -1,0 +1,102 @@
+"""The one record type every command reads and writes.
+
+Field names follow Alpaca / Self-Instruct so that jq and existing trainers understand them.
+Unknown keys pass through untouched, in the order they came.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+# Fields that make up what a record *is*; its id is a hash of them.
+CONTENT_FIELDS = ("system", "instruction", "input", "output", "messages", "chosen", "rejected")
+
+
+class Message(BaseModel):
+    """One chat turn."""
+
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str
+
+
+class Completion(BaseModel):
+    """One candidate answer to a record's prompt, with who wrote it and how it was judged."""
+
+    model_config = ConfigDict(extra="allow")
+    text: str
+    model: str | None = None
+    finish_reason: str | None = None
+    scores: dict[str, float | None] = Field(default_factory=dict)
+    rationales: dict[str, str] = Field(default_factory=dict)
+
+
+class LineageEntry(BaseModel):
+    """What one stage did to a record: enough to reproduce it."""
+
+    model_config = ConfigDict(extra="allow")
+    stage: str
+    pack: str | None = None
+    pack_version: str | None = None
+    template_hash: str | None = None
+    model: str | None = None
+    sampling: dict[str, Any] | None = None
+    seed: int | None = None
+
+
+class Record(BaseModel):
+    """A unit of alignment data: a prompt, its answer(s), judgements and history."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=False)
+
+    id: str = ""
+    instruction: str | None = None
+    input: str | None = None
+    output: str | None = None
+    system: str | None = None
+    messages: list[Message] | None = None
+    completions: list[Completion] | None = None
+    chosen: str | list[Message] | None = None
+    rejected: str | list[Message] | None = None
+    scores: dict[str, float | None] | None = None
+    rationales: dict[str, str] | None = None
+    tags: list[str] | None = None
+    source: str | None = None
+    lineage: list[LineageEntry] | None = None
+    # "file:line" the record was read from, for error messages; never written out.
+    _where: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _fill_id(self) -> Record:
+        if not self.id:
+            self.id = self.content_id()
+        return self
+
+    def content_id(self) -> str:
+        """A stable hash of the record's content fields (key order and unset fields ignored)."""
+        return content_hash(self.model_dump(include=set(CONTENT_FIELDS), exclude_none=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Known fields in canonical order (unset ones left out), then unknown keys as they came."""
+        extra = self.__pydantic_extra__ or {}
+        known = self.model_dump(exclude_none=True, exclude=set(extra))
+        return {k: v for k, v in known.items() if v != [] and v != {}} | extra
+
+    def with_lineage(self, entry: LineageEntry) -> Record:
+        """A copy with one more lineage entry appended."""
+        return self.model_copy(update={"lineage": [*(self.lineage or []), entry]})
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    """16 hex digits of the SHA-256 of canonical JSON: stable across runs, machines and key order."""
+    blob = orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def make_record(**fields: Any) -> Record:
+    """Build a record from keyword fields, leaving out the ones that are None."""
+    return Record.model_validate({k: v for k, v in fields.items() if v is not None})
