@@ -15,6 +15,7 @@ import typer
 from camelid import __version__
 from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
+from camelid.commands import respond as respond_cmd
 from camelid.commands import seed as seed_cmd
 from camelid.errors import EXIT_CODES_HELP, CamelidError, OutputClosed
 
@@ -48,6 +49,7 @@ def _root(
 
 
 seed_cmd.register(app)
+respond_cmd.register(app)
 app.add_typer(packs_cmd.app, name="packs")
 models_cmd.register(app)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from camelid.errors import UsageError
 
 Inputs = Annotated[
     list[str] | None,
@@ -32,7 +35,13 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summa
 
 
 def input_paths(inputs: list[str] | None) -> list[str]:
-    return inputs or ["-"]
+    """The inputs, '-' when none; missing files refused now, before any model is loaded."""
+    paths = inputs or ["-"]
+    for path in paths:
+        if path != "-" and not Path(path).is_file():
+            problem = "is a directory" if Path(path).is_dir() else "no such file"
+            raise UsageError(f"{path}: {problem}")
+    return paths
 
 
 def epilog(example: str, reads: str, writes: str) -> str:

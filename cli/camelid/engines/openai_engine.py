@@ -1,0 +1,119 @@
+"""Any OpenAI-compatible server, first of all `vllm serve` on loopback.
+
+Requests run with bounded concurrency; connection failures, 429 and 5xx are retried with
+exponential backoff; other refusals (400: a prompt too long) become that record's error.
+The API key is read from an environment variable and never appears in messages or lineage.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from camelid.engines.base import Generation, Prompt, Result
+from camelid.engines.options import EngineOptions
+from camelid.errors import TemporaryFailure
+from camelid.sampling import Sampling
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+class OpenAIEngine:
+    def __init__(self, options: EngineOptions, model: str | None = None):
+        self.base_url = (options.base_url or "").rstrip("/")
+        self.options = options
+        key = os.environ.get(options.api_key_env, "")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.client = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(options.request_timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=options.concurrency),
+        )
+        self.model = model or self._served_model()
+
+    def generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[Result]:
+        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
+            return list(pool.map(lambda p: self._one(p, sampling), prompts))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _served_model(self) -> str:
+        data = self._request("GET", "/models", None)
+        models = [m["id"] for m in data.get("data", [])] if isinstance(data, dict) else []
+        if not models:
+            raise TemporaryFailure(f"{self.base_url}/models lists no model; pass --model")
+        return models[0]
+
+    def _one(self, prompt: Prompt, sampling: Sampling) -> Result:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "n": sampling.n,
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+        }
+        if sampling.stop:
+            body["stop"] = sampling.stop
+        if sampling.json_schema is not None:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": sampling.json_schema, "strict": True},
+            }
+        if isinstance(prompt, str):
+            path, body["prompt"] = "/completions", prompt
+        else:
+            path, body["messages"] = "/chat/completions", prompt
+        data = self._request("POST", path, body)
+        if isinstance(data, str):  # the server refused this request: the record's error
+            return Result(error=data)
+        usage = data.get("usage") or {}
+        choices = sorted(data.get("choices", []), key=lambda c: c.get("index", 0))
+        return Result(
+            generations=[
+                Generation(
+                    text=(c.get("message") or {}).get("content") or c.get("text") or "",
+                    finish_reason=c.get("finish_reason") or "stop",
+                    prompt_tokens=usage.get("prompt_tokens", 0),
+                    completion_tokens=usage.get("completion_tokens", 0) // max(1, len(choices)),
+                )
+                for c in choices
+            ]
+        )
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        """JSON reply; a string for a request the server refused; raises when it stays down."""
+        last = ""
+        for attempt in range(self.options.max_retries + 1):
+            if attempt:
+                time.sleep(min(30.0, 0.5 * 2**attempt) * (0.5 + random.random()))
+            try:
+                response = self.client.request(method, path, json=body)
+            except httpx.TransportError as exc:
+                last = f"{type(exc).__name__}: {exc}"
+                continue
+            if response.status_code in RETRY_STATUS:
+                last = f"HTTP {response.status_code}: {_message(response)}"
+                continue
+            if response.status_code >= 400:
+                return f"server refused the request (HTTP {response.status_code}): {_message(response)}"
+            return response.json()
+        raise TemporaryFailure(
+            f"{self.base_url}{path} failed after {self.options.max_retries + 1} tries ({last})"
+        )
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("error", response.json())
+        text = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+    except ValueError:
+        text = response.text
+    return " ".join(text.split())[:300]

