@@ -54,7 +54,8 @@ class PackManifest(BaseModel):
     version: str = Field(pattern=SEMVER)
     description: str
     mode: Literal["chat", "completion"] = Field(
-        "chat", description="chat: messages through the model's chat template; completion: raw text."
+        "chat",
+        description="chat: messages through the model's chat template; completion: raw text.",
     )
     inputs: list[str] = Field(
         default_factory=list, description="Record fields that must be present and non-empty."

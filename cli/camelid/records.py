@@ -53,20 +53,20 @@ class Record(BaseModel):
 
     model_config = ConfigDict(extra="allow", validate_assignment=False)
 
-    id: str = ""
-    instruction: str | None = None
-    input: str | None = None
-    output: str | None = None
-    system: str | None = None
-    messages: list[Message] | None = None
-    completions: list[Completion] | None = None
-    chosen: str | list[Message] | None = None
-    rejected: str | list[Message] | None = None
-    scores: dict[str, float | None] | None = None
-    rationales: dict[str, str] | None = None
+    id: str = Field("", description="Stable content hash, filled in when missing.")
+    instruction: str | None = Field(None, description="The task, as Alpaca names it.")
+    input: str | None = Field(None, description="Optional context for the instruction.")
+    output: str | None = Field(None, description="The answer.")
+    system: str | None = Field(None, description="System prompt for this record.")
+    messages: list[Message] | None = Field(None, description="A multi-turn conversation.")
+    completions: list[Completion] | None = Field(None, description="Candidate answers.")
+    chosen: str | list[Message] | None = Field(None, description="Preferred answer (pairs).")
+    rejected: str | list[Message] | None = Field(None, description="Dispreferred answer.")
+    scores: dict[str, float | None] | None = Field(None, description="Score per rubric aspect.")
+    rationales: dict[str, str] | None = Field(None, description="Reasoning per aspect.")
     tags: list[str] | None = None
-    source: str | None = None
-    lineage: list[LineageEntry] | None = None
+    source: str | None = Field(None, description="seed, generated, augmented, redteam, ...")
+    lineage: list[LineageEntry] | None = Field(None, description="One entry per stage.")
     # "file:line" the record was read from, for error messages; never written out.
     _where: str = PrivateAttr(default="")
 
