@@ -1,0 +1,40 @@
+# camelid: `make demo` runs the main job, `make test` the whole test suite. Both set up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.camelid-setup
+
+.PHONY: setup demo test test-fast lint format schemas bench clean
+
+# Idempotent: redone only when the project's dependencies change.
+setup: $(STAMP)
+$(STAMP): pyproject.toml scripts/setup.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup.sh
+	touch $(STAMP)
+
+demo: setup
+	PATH=$(abspath $(BIN)):$$PATH bash examples/quickstart.sh
+
+test: setup
+	$(BIN)/pytest
+
+test-fast: setup
+	$(BIN)/pytest -m "not engine and not slow"
+
+lint: setup
+	$(BIN)/ruff check cli tests
+	$(BIN)/ruff format --check cli tests
+
+format: setup
+	$(BIN)/ruff check --fix cli tests
+	$(BIN)/ruff format cli tests
+
+schemas: setup
+	$(BIN)/python -m camelid.schemas
+
+bench: setup
+	$(BIN)/python tests/bench/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) dist build out
