@@ -6,10 +6,10 @@ Command modules import nothing heavy at module level (no vllm, no torch), so `--
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Annotated
 
-import click
 import typer
 
 from camelid import __version__
@@ -17,7 +17,7 @@ from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
 from camelid.commands import respond as respond_cmd
 from camelid.commands import seed as seed_cmd
-from camelid.errors import EXIT_CODES_HELP, CamelidError, OutputClosed
+from camelid.errors import EXIT_CODES_HELP, CamelidError, Interrupted, OutputClosed
 
 app = typer.Typer(
     name="camelid",
@@ -56,20 +56,20 @@ models_cmd.register(app)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning known errors into one line on stderr and an exit code."""
+    signal.signal(signal.SIGINT, _interrupted)
     try:
-        code = app(args=argv, prog_name="camelid", standalone_mode=False)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app(args=argv, prog_name="camelid")  # handles usage errors and --help itself
     except CamelidError as exc:
         print(f"camelid: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except (OutputClosed, BrokenPipeError):
         _quiet_broken_pipe()
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        print("camelid: interrupted", file=sys.stderr)
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    # Our own exception rather than KeyboardInterrupt, which the CLI framework would turn into
+    # "Aborted!" and exit 1; this one unwinds through the writers (no partial files) to exit 130.
+    raise Interrupted("interrupted")
 
 
 def _quiet_broken_pipe() -> None:

@@ -39,5 +39,11 @@ class TemporaryFailure(CamelidError):
     exit_code = EXIT_TEMPFAIL
 
 
+class Interrupted(CamelidError):
+    """Ctrl-C: what was finished is kept, the run ends with the conventional 130."""
+
+    exit_code = 130
+
+
 class OutputClosed(Exception):
     """stdout's reader went away (`camelid ... | head`): not an error, the run just ends."""

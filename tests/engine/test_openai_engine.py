@@ -76,7 +76,9 @@ def test_real_server_chat_n_structured_and_too_long(vllm_server: str) -> None:
     results = engine.generate(prompts, Sampling(max_tokens=32, n=2))
     for result in results[:-1]:
         assert result.ok and len(result.generations) == 2
-        assert all(g.text.strip() and g.finish_reason in {"stop", "length"} for g in result.generations)
+        assert all(
+            g.text.strip() and g.finish_reason in {"stop", "length"} for g in result.generations
+        )
     assert not results[-1].ok
     assert results[-1].error.startswith("server refused the request (HTTP 400): ")
     judged = engine.generate(
@@ -105,7 +107,9 @@ class FlakyHandler(BaseHTTPRequestHandler):
             self._send(503, {"error": {"message": "busy"}})
         else:
             choice = {"index": 0, "message": {"content": "hi"}, "finish_reason": "stop"}
-            self._send(200, {"choices": [choice], "usage": {"prompt_tokens": 3, "completion_tokens": 1}})
+            self._send(
+                200, {"choices": [choice], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
+            )
 
     def _send(self, status: int, body: dict) -> None:
         data = json.dumps(body).encode()

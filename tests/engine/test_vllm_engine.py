@@ -35,7 +35,9 @@ def test_chat_generations_carry_text_reasons_and_token_counts(vllm_engine) -> No
 
 
 def test_max_tokens_cut_is_reported_as_length(vllm_engine) -> None:
-    [result] = vllm_engine.generate([chat("Write a long story about a llama.")], Sampling(max_tokens=5))
+    [result] = vllm_engine.generate(
+        [chat("Write a long story about a llama.")], Sampling(max_tokens=5)
+    )
     gen = result.generations[0]
     assert (gen.finish_reason, gen.completion_tokens) == ("length", 5) and gen.truncated
 
@@ -79,7 +81,9 @@ def test_structured_output_always_parses(vllm_engine) -> None:
 
 def test_over_long_prompt_is_rejected_and_neighbours_run(vllm_engine) -> None:
     too_long = chat("word " * (TEST_CONTEXT + 100))
-    results = vllm_engine.generate([chat(QUESTIONS[0]), too_long, chat(QUESTIONS[1])], Sampling(max_tokens=16))
+    results = vllm_engine.generate(
+        [chat(QUESTIONS[0]), too_long, chat(QUESTIONS[1])], Sampling(max_tokens=16)
+    )
     assert results[0].ok and results[2].ok
     assert results[0].generations[0].text and results[2].generations[0].text
     assert not results[1].ok and results[1].generations == []

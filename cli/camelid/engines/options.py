@@ -30,6 +30,8 @@ class EngineOptions(BaseModel):
     # CPU only: memory for the KV cache, GiB (vLLM-CPU's VLLM_CPU_KVCACHE_SPACE).
     cpu_kv_cache_gb: float = Field(4.0, gt=0.0)
     trust_remote_code: bool = False
+    # Every request of a pack shares its long instructions and exemplars: keep them cached.
+    prefix_caching: bool = True
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = Field(8, ge=1, le=1024)

@@ -40,7 +40,7 @@ class VLLMEngine:
         kwargs: dict[str, Any] = {
             "model": model_path,
             "seed": options.seed,
-            "enable_prefix_caching": True,
+            "enable_prefix_caching": options.prefix_caching,
             "trust_remote_code": options.trust_remote_code,
             "tensor_parallel_size": options.tensor_parallel_size,
             "enforce_eager": self.on_cpu

@@ -1,0 +1,111 @@
+"""`camelid seed`: options -> SeedReader -> Run. The logic lives in camelid.stages.seed."""
+
+from __future__ import annotations
+
+from enum import Enum
+from itertools import chain
+from typing import Annotated
+
+import typer
+
+from camelid.commands import common
+from camelid.errors import UsageError
+from camelid.pipeline import Run
+from camelid.stages import documents
+from camelid.stages.seed import FORMATS, SeedReader, select
+
+HELP = "Turn seed tasks, instruction sets, chats or documents you already have into records."
+DESCRIPTION = f"""{HELP}
+
+Reads Self-Instruct seed tasks, Alpaca (JSON array or JSONL), ShareGPT, chat `messages`,
+OpenAssistant message trees (first-turn pairs, best-ranked reply), red-teaming seed questions
+(source "redteam-seed"), and documents: .txt, .md and .html files or folders of them, cut into
+candidate answers for backtranslation (the text under each heading, navigation and boilerplate
+dropped). The format is detected per file unless --format forces it; --builtin adds camelid's
+own seed set of varied tasks."""
+
+Inputs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Files or folders to read in order (JSONL, a JSON array, .txt, .md, .html); "
+        "'-' or nothing reads stdin.",
+        show_default=False,
+    ),
+]
+# typer takes choices as an Enum; the names come from the stage so they are spelled once.
+SeedFormat = Enum("SeedFormat", [(name, name) for name in FORMATS], type=str)
+Format = Annotated[
+    SeedFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Read every input as this format instead of detecting it.",
+        show_default=False,
+    ),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "seed",
+        help=DESCRIPTION,
+        short_help=HELP,
+        epilog=common.epilog(
+            "camelid seed ../shared/data/self_instruct_seed_tasks.jsonl --shuffle --seed 1 "
+            "--limit 20 -o seeds.jsonl",
+            "Self-Instruct (id, name, instruction, instances, is_classification); Alpaca "
+            "(instruction, input, output); ShareGPT (conversations: from, value); messages "
+            "(role, content); OpenAssistant (message_id, parent_id, role, text, rank, lang); "
+            "red-team (topic, question_type, question); .txt/.md/.html documents.",
+            "instruction, input, output, messages, system, source (seed, redteam-seed or "
+            "document), lineage; kept from the input: origin_id, name, instances, "
+            "is_classification, topic, question_type, lang, document, heading.",
+        ),
+    )(seed)
+
+
+def seed(
+    inputs: Inputs = None,
+    format: Format = None,
+    builtin: Annotated[
+        bool, typer.Option("--builtin", help="Start with camelid's built-in seed tasks.")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=0, help="Write at most N records.")
+    ] = None,
+    shuffle: Annotated[
+        bool, typer.Option("--shuffle", help="Shuffle the records (reads all input first).")
+    ] = False,
+    random_seed: Annotated[
+        int | None,
+        typer.Option("--seed", help="Seed for --shuffle: same seed, same order.  [default: 0]"),
+    ] = None,
+    min_words: Annotated[
+        int, typer.Option("--min-words", min=1, help="Documents: shortest segment kept.")
+    ] = documents.MIN_WORDS,
+    max_words: Annotated[
+        int, typer.Option("--max-words", min=1, help="Documents: longest segment kept.")
+    ] = documents.MAX_WORDS,
+    output: common.Output = None,
+    rejects: common.Rejects = None,
+    skip_bad_lines: common.SkipBadLines = False,
+    quiet: common.Quiet = False,
+) -> None:
+    if random_seed is not None and not shuffle:
+        raise UsageError("--seed only orders --shuffle; add --shuffle or drop --seed")
+    if min_words > max_words:
+        raise UsageError(f"--min-words {min_words} is above --max-words {max_words}")
+    # With --builtin alone there is nothing to read from stdin.
+    paths = inputs or ([] if builtin else common.input_paths(inputs))
+    with Run(
+        "seed", output=output, rejects=rejects, skip_bad_lines=skip_bad_lines, quiet=quiet
+    ) as run:
+        reader = SeedReader(
+            format=format.value if format else None,
+            skip_bad_lines=skip_bad_lines,
+            docs=documents.DocOptions(min_words=min_words, max_words=max_words),
+            note=run.note,
+            on_read=run.count_read,
+        )
+        items = chain(reader.builtin() if builtin else (), reader.read(paths))
+        run.write_all(select(items, limit, shuffle, random_seed or 0))
