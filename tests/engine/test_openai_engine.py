@@ -40,7 +40,7 @@ def vllm_server(tmp_path_factory) -> Iterator[str]:
         sys.executable, "-m", "vllm.entrypoints.openai.api_server",
         "--model", resolve_model(DEFAULT_MODEL), "--served-model-name", DEFAULT_MODEL,
         "--host", "127.0.0.1", "--port", str(port), "--enforce-eager",
-        "--max-model-len", str(CONTEXT), "--seed", "0",
+        "--max-model-len", str(CONTEXT), "--seed", "0", "--no-enable-chunked-prefill",
     ]  # fmt: skip
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
     with open(log, "wb") as out:

@@ -6,6 +6,7 @@ chat template, or a raw string that a (base) model continues, as few-shot prompt
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -46,9 +47,21 @@ class Engine(Protocol):
 
     model: str
 
-    def generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[Result]:
+    def generate(
+        self, prompts: Sequence[Prompt], sampling: Sampling, seeds: Sequence[int] | None = None
+    ) -> list[Result]:
         """One Result per prompt, in order. A prompt that cannot run (too long for the context,
-        refused by a server) gets Result(error=...) and never stops its neighbours."""
+        refused by a server) gets Result(error=...) and never stops its neighbours.
+
+        `seeds` gives each prompt its own random seed, so a record's answer does not depend on
+        which other records share its batch (what makes resumed runs match uninterrupted ones).
+        """
         ...
 
     def close(self) -> None: ...
+
+
+def record_seed(seed: int, record_id: str) -> int:
+    """A per-record seed: fixed by the run's seed and the record, independent of batching."""
+    digest = hashlib.sha256(f"{seed}:{record_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF

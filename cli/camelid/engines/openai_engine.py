@@ -38,9 +38,12 @@ class OpenAIEngine:
         )
         self.model = model or self._served_model()
 
-    def generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[Result]:
+    def generate(
+        self, prompts: Sequence[Prompt], sampling: Sampling, seeds: Sequence[int] | None = None
+    ) -> list[Result]:
+        per_prompt = list(seeds) if seeds else [sampling.seed] * len(prompts)
         with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
-            return list(pool.map(lambda p: self._one(p, sampling), prompts))
+            return list(pool.map(lambda p, s: self._one(p, sampling, s), prompts, per_prompt))
 
     def close(self) -> None:
         self.client.close()
@@ -52,7 +55,7 @@ class OpenAIEngine:
             raise TemporaryFailure(f"{self.base_url}/models lists no model; pass --model")
         return models[0]
 
-    def _one(self, prompt: Prompt, sampling: Sampling) -> Result:
+    def _one(self, prompt: Prompt, sampling: Sampling, seed: int | None) -> Result:
         body: dict[str, Any] = {
             "model": self.model,
             "n": sampling.n,
@@ -62,6 +65,8 @@ class OpenAIEngine:
         }
         if sampling.stop:
             body["stop"] = sampling.stop
+        if seed is not None:
+            body["seed"] = seed
         if sampling.json_schema is not None:
             body["response_format"] = {
                 "type": "json_schema",

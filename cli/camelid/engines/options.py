@@ -28,7 +28,7 @@ class EngineOptions(BaseModel):
     # None: chosen by device (eager on the CPU, where compiling bought ~3% for minutes of start-up).
     enforce_eager: bool | None = None
     # CPU only: memory for the KV cache, GiB (vLLM-CPU's VLLM_CPU_KVCACHE_SPACE).
-    cpu_kv_cache_gb: float = Field(4.0, gt=0.0)
+    cpu_kv_cache_gb: float = Field(2.0, gt=0.0)
     trust_remote_code: bool = False
     # Every request of a pack shares its long instructions and exemplars: keep them cached.
     prefix_caching: bool = True

@@ -29,6 +29,7 @@ class ScriptedEngine:
     ):
         self.model = model
         self.sent: list[tuple[Prompt, Sampling]] = []
+        self.seeds: list[int | None] = []
         self._fn = replies if callable(replies) else None
         self._queue: deque[Reply] = deque([] if callable(replies) else replies)
         self._cycle = cycle
@@ -43,10 +44,13 @@ class ScriptedEngine:
                 replies.append(value if isinstance(value, str) else Generation(**value))
         return cls(replies, model=model, cycle=True)
 
-    def generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[Result]:
+    def generate(
+        self, prompts: Sequence[Prompt], sampling: Sampling, seeds: Sequence[int] | None = None
+    ) -> list[Result]:
         results = []
-        for prompt in prompts:
+        for i, prompt in enumerate(prompts):
             self.sent.append((prompt, sampling))
+            self.seeds.append(seeds[i] if seeds else None)
             results.append(self._result([self._next(prompt, sampling) for _ in range(sampling.n)]))
         return results
 

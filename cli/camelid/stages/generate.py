@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 
-from camelid.engines.base import Engine, Result
+from camelid.engines.base import Engine, Result, record_seed
 from camelid.packs import Pack
 from camelid.pipeline import Reject
 from camelid.records import Record
@@ -45,7 +45,10 @@ def run_pack(
             else:
                 todo.append(i)
         prompts = [pack.render(batch[i]) for i in todo]
-        results = engine.generate(prompts, sampling) if prompts else []
+        seeds = None
+        if sampling.seed is not None:
+            seeds = [record_seed(sampling.seed, batch[i].id) for i in todo]
+        results = engine.generate(prompts, sampling, seeds) if prompts else []
         for i, result in zip(todo, results, strict=True):
             record = batch[i]
             if result.error is not None:
