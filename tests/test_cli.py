@@ -10,7 +10,15 @@ import pytest
 from camelid import __version__
 from tests.conftest import ROOT, camelid
 
-COMMANDS = ["seed", "respond", "packs list", "packs show", "packs render", "models"]
+COMMANDS = [
+    "seed",
+    "respond",
+    "packs list",
+    "packs show",
+    "packs render",
+    "models",
+    "models prepare",
+]
 
 
 def test_version() -> None:

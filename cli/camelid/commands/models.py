@@ -9,13 +9,22 @@ from typing import Annotated
 import typer
 
 from camelid import models
+from camelid.commands.common import epilog
 
 HELP = (
     "List and prepare the built-in models: GGUF files shipped in PyPI packages, converted once "
     "into model directories under $CAMELID_CACHE (default ~/.cache/camelid). "
     "Any other model is a --model PATH away."
 )
-sub = typer.Typer(rich_markup_mode=None)
+sub = typer.Typer(
+    rich_markup_mode=None,
+    epilog=epilog(
+        "camelid models --json | jq -r 'select(.default) | .path'",
+        "nothing",
+        "one line per model (a table, or JSON objects with --json): name, role, default, "
+        "source, prepared, path",
+    ),
+)
 
 
 def _rows() -> list[dict[str, object]]:
@@ -64,7 +73,12 @@ def list_models(
         )
 
 
-@sub.command("prepare")
+@sub.command(
+    "prepare",
+    epilog=epilog(
+        "camelid models prepare smollm2-135m-instruct", "nothing", "each model's directory"
+    ),
+)
 def prepare(
     names: Annotated[
         list[str] | None,
