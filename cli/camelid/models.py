@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -129,7 +130,31 @@ def resolve_model(name_or_path: str) -> str:
         return str(path)
     if name_or_path.startswith(("/", "./", "../", "~")) or path.exists():
         raise UsageError(f"model directory '{name_or_path}' does not exist (or is not a directory)")
-    return name_or_path
+    return _hub_model(name_or_path)
+
+
+def _hub_model(repo_id: str) -> str:
+    """A hub id: from the local Hugging Face cache if it is there, else the hub must answer."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(repo_id, local_files_only=True)
+    except Exception:  # not cached (or huggingface_hub missing): only the hub can have it
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") in ("1", "true") or not _hub_reachable():
+        raise CamelidError(describe_unreachable(repo_id))
+    return repo_id
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    host = endpoint.split("://", 1)[-1].split("/", 1)[0]
+    name, _, port = host.partition(":")
+    try:
+        socket.create_connection((name, int(port or 443)), timeout=timeout).close()
+    except OSError:
+        return False
+    return True
 
 
 def describe_unreachable(model: str) -> str:

@@ -49,6 +49,9 @@ SHARED: dict[str, Any] = {
         bool | None,
         _flag("No CUDA graphs / compilation (default: on for CPU).", "--eager/--no-eager"),
     ],
+    "cpu_kv_cache_gb": Annotated[
+        float | None, _flag("CPU only: GiB for the KV cache (default 2).", "--cpu-kv-cache-gb")
+    ],
     "trust_remote_code": Annotated[
         bool | None, _flag("Allow model code from the model's folder.", "--trust-remote-code")
     ],

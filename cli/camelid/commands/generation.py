@@ -31,9 +31,15 @@ def open_engine(
     options: EngineOptions, model: str | None = None, quiet: bool = False
 ) -> Iterator[Engine]:
     protect_stdout()
-    if options.engine == "vllm" and not quiet:
-        stderr.print(f"loading {model or options.model or 'the default model'} in vLLM…")
-    engine = build_engine(options, model)
+    path = None
+    if options.engine == "vllm":
+        from camelid.models import DEFAULT_MODEL, resolve_model
+
+        model = model or options.model or DEFAULT_MODEL
+        path = resolve_model(model)  # a bad path or unreachable hub fails here, before loading
+        if not quiet:
+            stderr.print(f"loading {model} in vLLM…", markup=False)
+    engine = build_engine(options, model, path)
     try:
         yield engine
     finally:

@@ -8,8 +8,13 @@ from camelid.engines.options import EngineOptions
 __all__ = ["Engine", "EngineOptions", "Generation", "Prompt", "Result", "build_engine"]
 
 
-def build_engine(options: EngineOptions, model: str | None = None) -> Engine:
-    """The engine the options ask for, serving `model` (default: options.model)."""
+def build_engine(
+    options: EngineOptions, model: str | None = None, model_path: str | None = None
+) -> Engine:
+    """The engine the options ask for, serving `model` (default: options.model).
+
+    `model_path` is where the vllm engine finds the model (see camelid.models.resolve_model).
+    """
     name = model or options.model
     if options.engine == "scripted":
         from camelid.engines.scripted import ScriptedEngine
@@ -23,4 +28,4 @@ def build_engine(options: EngineOptions, model: str | None = None) -> Engine:
     from camelid.models import DEFAULT_MODEL, resolve_model
 
     name = name or DEFAULT_MODEL
-    return VLLMEngine(options, model_path=resolve_model(name), model_name=name)
+    return VLLMEngine(options, model_path=model_path or resolve_model(name), model_name=name)
