@@ -16,6 +16,7 @@ from camelid import __version__
 from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
 from camelid.commands import respond as respond_cmd
+from camelid.commands import score as score_cmd
 from camelid.commands import seed as seed_cmd
 from camelid.errors import EXIT_CODES_HELP, CamelidError, Interrupted, OutputClosed
 
@@ -50,6 +51,7 @@ def _root(
 
 seed_cmd.register(app)
 respond_cmd.register(app)
+score_cmd.register(app)
 app.add_typer(packs_cmd.app, name="packs")
 models_cmd.register(app)
 

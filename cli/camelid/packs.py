@@ -46,6 +46,24 @@ class ParserSpec(BaseModel):
     pattern: str | None = Field(None, description="Regex with named groups (regex).")
 
 
+class Aspect(BaseModel):
+    """One thing a rubric rates, and the shape of its judgement."""
+
+    model_config = ConfigDict(extra="forbid")
+    scale: list[float] = Field(min_length=2, description="The allowed ratings, low to high.")
+    allow_na: bool = Field(False, description='"N/A" allowed where the aspect does not apply.')
+    types: list[str] = Field(default_factory=list, description="Labels the judge may attach.")
+    rationale_chars: int = Field(500, ge=20, le=4000, description="Longest rationale.")
+
+
+class Rubric(BaseModel):
+    """What a judging pack rates (used by `camelid score`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    aspects: dict[str, Aspect] = Field(min_length=1)
+    together: bool = Field(False, description="Rate all answers of a prompt in one request.")
+
+
 class PackManifest(BaseModel):
     """pack.yaml"""
 
@@ -65,6 +83,7 @@ class PackManifest(BaseModel):
     examples: str | None = Field(None, description="Few-shot JSONL file, given to templates.")
     sampling: Sampling = Field(default_factory=Sampling)
     parser: ParserSpec = Field(default_factory=ParserSpec)
+    rubric: Rubric | None = None
 
 
 @dataclass

@@ -7,7 +7,7 @@ Unknown keys pass through untouched, in the order they came.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -89,6 +89,22 @@ class Record(BaseModel):
     def with_lineage(self, entry: LineageEntry) -> Record:
         """A copy with one more lineage entry appended."""
         return self.model_copy(update={"lineage": [*(self.lineage or []), entry]})
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def with_extras(model: ModelT, **values: Any) -> ModelT:
+    """A copy with these unknown keys set, or removed where the value is None."""
+    copy = model.model_copy()
+    extra = dict(copy.__pydantic_extra__ or {})
+    for key, value in values.items():
+        if value is None:
+            extra.pop(key, None)
+        else:
+            extra[key] = value
+    copy.__pydantic_extra__ = extra
+    return copy
 
 
 def content_hash(content: dict[str, Any]) -> str:
