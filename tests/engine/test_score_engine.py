@@ -1,0 +1,61 @@
+"""Every rubric on the real default model: every judgement parses into a valid rating."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from camelid.packs import load_pack
+from camelid.records import Record
+from camelid.stages.score import score
+from tests.conftest import SEED_TASKS
+
+pytestmark = pytest.mark.engine
+
+
+def real_answers(count: int) -> list[dict]:
+    """Human-written answers from the Self-Instruct seed tasks."""
+    rows = [json.loads(line) for line in SEED_TASKS.read_text().splitlines()][:count]
+    return [
+        {
+            "instruction": r["instruction"],
+            "input": r["instances"][0]["input"],
+            "output": r["instances"][0]["output"],
+        }
+        for r in rows
+    ]
+
+
+@pytest.mark.parametrize("rubric", ["humpback", "alpagasus", "critique"])
+def test_single_answer_rubrics_always_parse(vllm_engine, rubric: str) -> None:
+    pack = load_pack(rubric)
+    records = [Record.model_validate(r) for r in real_answers(12)]
+    [batch] = list(score(records, pack, vllm_engine, pack.sampling.merged(seed=0, temperature=0.7)))
+    [(aspect, spec)] = pack.manifest.rubric.aspects.items()
+    assert len(batch) == 12
+    for record in batch:
+        assert "judge_errors" not in record.model_extra, record.model_extra
+        assert record.scores[aspect] in spec.scale
+        assert record.rationales[aspect].strip()
+
+
+def test_ultrafeedback_rates_real_completions_together(vllm_engine) -> None:
+    answers = real_answers(12)
+    records = [
+        Record.model_validate({
+            "instruction": a["instruction"], "input": a["input"],
+            "completions": [{"text": a["output"]}, {"text": answers[(i + 1) % 12]["output"]}],
+        })
+        for i, a in enumerate(answers[:6])
+    ]  # fmt: skip
+    pack = load_pack("ultrafeedback")
+    [batch] = list(score(records, pack, vllm_engine, pack.sampling.merged(seed=0)))
+    aspects = set(pack.manifest.rubric.aspects)
+    for record in batch:
+        for completion in record.completions:
+            assert "judge_errors" not in completion.model_extra, completion.model_extra
+            assert set(completion.scores) == aspects
+            for name, value in completion.scores.items():
+                assert value in {1, 2, 3, 4, 5} or (name == "honesty" and value is None)
+            assert set(completion.rationales) == aspects
