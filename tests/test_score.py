@@ -141,3 +141,16 @@ def test_cli_refuses_a_pack_without_rubric(tmp_path: Path) -> None:
     assert (result.returncode, result.stderr) == (
         2, "camelid: error: --rubric plain: pack plain has no rubric (it is not a judge)\n",
     )  # fmt: skip
+
+
+def test_packs_render_shows_each_judge_request() -> None:
+    record = '{"instruction":"Add 2 and 2.","completions":[{"text":"4"},{"text":"5"}]}\n'
+    result = camelid("packs", "render", "ultrafeedback", "--json", input=record)
+    prompts = [json.loads(line)["messages"] for line in result.stdout.splitlines()]
+    assert [p[0]["content"].split("Aspect: ")[1].split(".")[0] for p in prompts] == [
+        "instruction following", "honesty and uncertainty",
+        "truthfulness and hallucination", "helpfulness and informativeness",
+    ]  # fmt: skip
+    assert prompts[0][1]["content"].startswith(
+        "Instruction:\nAdd 2 and 2.\n\nAnswer 1:\n4\n\nAnswer 2:\n5\n"
+    )

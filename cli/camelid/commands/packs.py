@@ -13,6 +13,7 @@ from camelid.commands.common import Inputs, SkipBadLines, epilog, input_paths
 from camelid.io import dumps
 from camelid.packs import Pack, list_builtin, load_pack
 from camelid.pipeline import Run
+from camelid.stages.score import record_prompts
 
 app = typer.Typer(
     help="List, show and render prompt packs (built-in names or your own pack folders).",
@@ -72,12 +73,14 @@ def render(
             if missing:
                 typer.echo(f"# {record.id}: lacks {', '.join(missing)}: not rendered", err=True)
                 continue
-            prompt = p.render(record)
-            if as_json:
-                key = "prompt" if isinstance(prompt, str) else "messages"
-                sys.stdout.buffer.write(dumps({"id": record.id, key: prompt}))
-            else:
-                _print_text(p, record.id, prompt)
+            # A rubric pack is rendered as `score` sends it: per aspect, with the answers.
+            prompts = record_prompts(record, p) if p.manifest.rubric else [p.render(record)]
+            for prompt in prompts:
+                if as_json:
+                    key = "prompt" if isinstance(prompt, str) else "messages"
+                    sys.stdout.buffer.write(dumps({"id": record.id, key: prompt}))
+                else:
+                    _print_text(p, record.id, prompt)
 
 
 def _print_text(pack: Pack, record_id: str, prompt: list[dict[str, str]] | str) -> None:

@@ -163,6 +163,16 @@ def score(
         yield out
 
 
+def record_prompts(record: Record, pack: Pack, separately: bool = False) -> list[Any]:
+    """Every prompt the judge is sent for one record (what `packs render` shows)."""
+    rubric = pack.manifest.rubric
+    assert rubric is not None
+    return [
+        _render(pack, record, job, job.aspect, rubric.aspects[job.aspect])
+        for job in plan([record], pack, separately)
+    ]
+
+
 def _render(pack: Pack, record: Record, job: Job, name: str, aspect: Aspect) -> Any:
     texts = answers_of(record)
     chosen = [texts[a] for a in job.answers]
