@@ -158,4 +158,5 @@ def test_cli_packs_render_and_list() -> None:
     result = camelid("packs", "render", "plain", "--json", input='{"instruction": "Hi"}\n')
     assert result.stdout.startswith('{"id":"') and '"messages":[{"role":"system"' in result.stdout
     listing = camelid("packs", "list").stdout
-    assert listing.splitlines()[0].split()[:3] == ["plain", "1.0.0", "chat"]
+    rows = [line.split()[:3] for line in listing.splitlines()]
+    assert ["plain", "1.0.0", "chat"] in rows and ["humpback", "1.0.0", "chat"] in rows
