@@ -35,6 +35,8 @@ schemas: setup
 
 bench: setup
 	$(BIN)/python tests/bench/engine_overhead.py
+	$(BIN)/python tests/bench/judge_parse_rate.py
+	$(BIN)/python tests/bench/filter_vs_jq.py
 
 clean:
 	rm -rf $(VENV) dist build out

@@ -48,7 +48,7 @@ def test_bom_crlf_and_blank_lines(tmp_path: Path) -> None:
         (b'{"instruction": "x"', "invalid JSON: unexpected end of data"),
         (b'{"instruction": "\\ud800"}', "invalid JSON: no low surrogate in string"),
         (b'{"score": NaN}', "invalid JSON: unexpected character"),
-        (b'{"n": 12345678901234567890123, "x": NaN}', "invalid JSON: NaN is not valid JSON"),
+        (b'{"n": 12345678901234567890123, "x": NaN}', "invalid JSON: unexpected character"),
         (b"[1, 2]", "expected a JSON object, got an array"),
         (b'"text"', "expected a JSON object, got a string"),
         (b"\xff\xfe{}", "invalid JSON"),
@@ -167,3 +167,11 @@ def test_cli_missing_input_file_is_a_usage_error(tmp_path: Path) -> None:
     assert result.stderr == "camelid: error: --replies " + str(tmp_path / "nope.jsonl") + (
         ": no such file\n"
     )
+
+
+def test_run_with_unwritable_rejects_leaves_no_temp_output(tmp_path: Path) -> None:
+    from camelid.errors import UsageError
+
+    with pytest.raises(UsageError, match="does not exist"):
+        Run("t", str(tmp_path / "out.jsonl"), rejects=str(tmp_path / "no" / "rej.jsonl"))
+    assert list(tmp_path.iterdir()) == []

@@ -75,7 +75,14 @@ def test_resolve_model(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     local = tmp_path / "my-model"
     local.mkdir()
     assert models.resolve_model(str(local)) == str(local)
+    # A hub id passes through only when the hub answers (never here: no network).
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     assert models.resolve_model("someorg/some-model") == "someorg/some-model"
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: False)
+    with pytest.raises(CamelidError, match="hub is unreachable from this machine"):
+        models.resolve_model("someorg/some-model")
     with pytest.raises(UsageError, match="does not exist"):
         models.resolve_model(str(tmp_path / "missing"))
     path = fake_prepared(SMOL)

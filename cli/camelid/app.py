@@ -13,8 +13,10 @@ from typing import Annotated
 import typer
 
 from camelid import __version__
+from camelid.commands import filter as filter_cmd
 from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
+from camelid.commands import pairs as pairs_cmd
 from camelid.commands import respond as respond_cmd
 from camelid.commands import score as score_cmd
 from camelid.commands import seed as seed_cmd
@@ -54,6 +56,8 @@ respond_cmd.register(app)
 score_cmd.register(app)
 app.add_typer(packs_cmd.app, name="packs")
 models_cmd.register(app)
+filter_cmd.register(app)
+pairs_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import msgspec
 import orjson
 from pydantic import ValidationError
 
@@ -23,8 +23,7 @@ from camelid.records import Record
 
 STDIO = "-"
 _BOM = b"\xef\xbb\xbf"
-# orjson turns integers wider than 64 bits into floats; such lines take the exact stdlib path.
-_LONG_DIGITS = re.compile(rb"\d{19,}")
+_decode = msgspec.json.Decoder().decode
 
 
 def display_name(path: str) -> str:
@@ -54,14 +53,17 @@ def iter_lines(paths: Iterable[str]) -> Iterator[tuple[str, int, bytes]]:
 
 
 def loads(line: bytes) -> Any:
-    """Parse one JSON value exactly (big integers kept, NaN and lone surrogates refused)."""
-    if _LONG_DIGITS.search(line):
-        return json.loads(line.decode("utf-8"), parse_constant=_refuse_constant)
-    return orjson.loads(line)
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    """Parse one JSON value exactly: big integers kept (orjson would turn them into floats),
+    NaN, invalid UTF-8 and lone surrogates refused. msgspec is as fast as orjson here."""
+    try:
+        return _decode(line)
+    except msgspec.DecodeError as exc:
+        # orjson words its errors better ("trailing comma is not allowed"); ask it why.
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError as why:
+            raise ValueError(str(why).split(": line ")[0]) from None
+        raise ValueError(str(exc)) from None
 
 
 def dumps(obj: Any) -> bytes:

@@ -58,7 +58,11 @@ class Run:
         self.read = self.written = self.rejected = 0
         self._started = time.monotonic()
         self._out = AtomicWriter(output, append=append)
-        self._rejects = AtomicWriter(rejects) if rejects else None
+        try:
+            self._rejects = AtomicWriter(rejects) if rejects else None
+        except BaseException:
+            self._out.abort()  # leave no temp file behind for the output either
+            raise
         self._progress: Progress | None = None
         self._task: Any = None
 
