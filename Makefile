@@ -37,6 +37,7 @@ bench: setup
 	$(BIN)/python tests/bench/engine_overhead.py
 	$(BIN)/python tests/bench/judge_parse_rate.py
 	$(BIN)/python tests/bench/filter_vs_jq.py
+	$(BIN)/python tests/bench/novelty.py
 
 clean:
 	rm -rf $(VENV) dist build out

@@ -16,9 +16,13 @@ from camelid.sampling import Sampling
 
 
 def _prepare_environment(options: EngineOptions) -> None:
-    # vLLM logs to stdout by default, which would mix with the records: send it to stderr.
+    # vLLM logs to stdout by default, which would mix with the records: send it to stderr, and
+    # keep stderr for camelid's own summary: errors only, no progress bars, no library warnings
+    # from the engine's worker processes. Set any of these yourself to see more.
     os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "ERROR")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(max(1, round(options.cpu_kv_cache_gb))))
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -51,6 +55,7 @@ class VLLMEngine:
             # maxLength. With whitespace allowed, the 135M model padded its JSON with blank
             # lines until max_tokens as soon as a bounded rationale was full.
             "structured_outputs_config": {"backend": "guidance", "disable_any_whitespace": True},
+            "use_tqdm_on_load": False,
         }
         if self.on_cpu:
             # With chunked prefill, vLLM-CPU crashes on per-request seeds ("CPU Generator does
