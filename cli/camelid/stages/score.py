@@ -133,7 +133,9 @@ def score(
             )
         for (aspect_name, count), group in groups.items():
             aspect = rubric.aspects[aspect_name]
-            budget = (aspect.rationale_chars + 60) * (count or 1) + 16
+            # Room for the longest reply the schema allows: a token is at least one character,
+            # and an escape (\n, \") is two for one character of the rationale.
+            budget = (2 * aspect.rationale_chars + 60) * (count or 1) + 16
             shaped = sampling.merged(
                 json_schema=judgement_schema(aspect, count),
                 max_tokens=max(sampling.max_tokens, budget),
