@@ -32,3 +32,9 @@ def test_checked_in_schemas_match_the_models() -> None:
         assert (folder / name).read_text(encoding="utf-8") == text, (
             f"schemas/{name} is out of date: run `python -m camelid.schemas`"
         )
+
+
+def test_nested_unknown_keys_pass_through_with_nulls() -> None:
+    data = {"instruction": "x", "completions": [{"text": "t", "scores": {"h": None}, "note": None}]}
+    record = Record.model_validate(data)
+    assert record.to_dict()["completions"] == [{"text": "t", "scores": {"h": None}, "note": None}]

@@ -31,8 +31,8 @@ class Completion(BaseModel):
     text: str
     model: str | None = None
     finish_reason: str | None = None
-    scores: dict[str, float | None] = Field(default_factory=dict)
-    rationales: dict[str, str] = Field(default_factory=dict)
+    scores: dict[str, float | None] | None = None
+    rationales: dict[str, str] | None = None
 
 
 class LineageEntry(BaseModel):
@@ -82,9 +82,7 @@ class Record(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         """Known fields in canonical order (unset ones left out), then unknown keys as they came."""
-        extra = self.__pydantic_extra__ or {}
-        known = self.model_dump(exclude_none=True, exclude=set(extra))
-        return {k: v for k, v in known.items() if v != [] and v != {}} | extra
+        return _plain(self)
 
     def with_lineage(self, entry: LineageEntry) -> Record:
         """A copy with one more lineage entry appended."""
@@ -92,6 +90,18 @@ class Record(BaseModel):
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data: a model's set fields (None and empty ones left out), then its unknown
+    keys untouched (nulls too), at every depth."""
+    if isinstance(value, BaseModel):
+        known = {name: _plain(getattr(value, name)) for name in type(value).model_fields}
+        known = {k: v for k, v in known.items() if v is not None and v != [] and v != {}}
+        return known | (value.__pydantic_extra__ or {})
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def with_extras(model: ModelT, **values: Any) -> ModelT:
