@@ -3,7 +3,8 @@
 Target: at least 99.9% for every rubric (the unofficial Humpback reproduction lost 45% of its
 scores to parse failures). Judges the human answers of the 175 Self-Instruct seed tasks, and
 answers paired with the wrong task, with every rubric at temperature 0.7 (sampled, so replies
-vary), and writes out/bench/judge_parse_rate.json. Usage: python tests/bench/judge_parse_rate.py [N]
+vary), and writes out/bench/judge_parse_rate.json.
+Usage: python tests/bench/judge_parse_rate.py [N [RUBRIC...]]
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def main(per_rubric: int) -> None:
         EngineOptions(seed=0, max_model_len=4096), resolve_model(DEFAULT_MODEL), DEFAULT_MODEL
     )
     report: dict[str, object] = {"model": DEFAULT_MODEL, "rubrics": {}}
-    for rubric in ("humpback", "alpagasus", "critique", "ultrafeedback"):
+    for rubric in sys.argv[2:] or ("humpback", "alpagasus", "critique", "ultrafeedback"):
         pack = load_pack(rubric)
         if rubric == "ultrafeedback":  # two answers per prompt, rated together
             recs = [
@@ -69,6 +70,10 @@ def main(per_rubric: int) -> None:
         aspects = len(pack.manifest.rubric.aspects)
         judgements = sum(len(answers_of(r)) for r in scored) * aspects
         failed = sum(count_failures(r) for r in scored)
+        for r in scored:
+            for target in r.completions or [r]:
+                for aspect, err in ((target.model_extra or {}).get("judge_errors") or {}).items():
+                    print(f"  failed {aspect}: {err['error']}: {str(err.get('raw'))[:200]!r}")
         rate = 1 - failed / judgements
         report["rubrics"][rubric] = {
             "judgements": judgements,

@@ -47,6 +47,13 @@ def judgement_schema(aspect: Aspect, count: int | None) -> dict[str, Any]:
     }
 
 
+def reply_budget(aspect: Aspect, count: int) -> int:
+    """Tokens for the longest reply the schema allows: a token is at least one character, an
+    escape (\n, \") is two for one character of the rationale, plus the longest labels."""
+    labels = sum(sorted((len(t) + 3 for t in aspect.types), reverse=True)[:3])
+    return (2 * aspect.rationale_chars + labels + 60) * count + 16
+
+
 @dataclass
 class Job:
     """One request: one aspect of some answers of one record."""
@@ -133,9 +140,7 @@ def score(
             )
         for (aspect_name, count), group in groups.items():
             aspect = rubric.aspects[aspect_name]
-            # Room for the longest reply the schema allows: a token is at least one character,
-            # and an escape (\n, \") is two for one character of the rationale.
-            budget = (2 * aspect.rationale_chars + 60) * (count or 1) + 16
+            budget = reply_budget(aspect, count or 1)
             shaped = sampling.merged(
                 json_schema=judgement_schema(aspect, count),
                 max_tokens=max(sampling.max_tokens, budget),
