@@ -87,9 +87,15 @@ class VLLMEngine:
             else:
                 runnable.append((i, ids))
         if runnable:
+            # A reply may use what the context leaves after its prompt, and no more.
             params = [
-                self.sampling_params(sampling, seeds[i] if seeds else sampling.seed)
-                for i, _ in runnable
+                self.sampling_params(
+                    sampling.merged(
+                        max_tokens=min(sampling.max_tokens, self.max_model_len - len(ids))
+                    ),
+                    seeds[i] if seeds else sampling.seed,
+                )
+                for i, ids in runnable
             ]
             inputs: list[Any] = [{"prompt_token_ids": ids} for _, ids in runnable]
             outputs = self.llm.generate(inputs, params, use_tqdm=False)

@@ -48,10 +48,11 @@ def judgement_schema(aspect: Aspect, count: int | None) -> dict[str, Any]:
 
 
 def reply_budget(aspect: Aspect, count: int) -> int:
-    """Tokens for the longest reply the schema allows: a token is at least one character, an
-    escape (\n, \") is two for one character of the rationale, plus the longest labels."""
+    """Tokens for the longest reply the schema allows. A token holds at least one byte, and a
+    character of the rationale can take four (seen: a degenerate run of '⬏' ran past twice the
+    characters), so: four per character, plus the longest labels and the JSON around them."""
     labels = sum(sorted((len(t) + 3 for t in aspect.types), reverse=True)[:3])
-    return (2 * aspect.rationale_chars + labels + 60) * count + 16
+    return (4 * aspect.rationale_chars + labels + 60) * count + 16
 
 
 @dataclass
