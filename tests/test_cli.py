@@ -12,7 +12,10 @@ from tests.conftest import ROOT, camelid
 
 COMMANDS = [
     "seed",
+    "self-instruct",
     "respond",
+    "backtranslate",
+    "dedup",
     "packs list",
     "packs show",
     "packs render",

@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from camelid import __version__
+from camelid.commands import backtranslate as backtranslate_cmd
+from camelid.commands import dedup as dedup_cmd
 from camelid.commands import filter as filter_cmd
 from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
@@ -20,6 +22,7 @@ from camelid.commands import pairs as pairs_cmd
 from camelid.commands import respond as respond_cmd
 from camelid.commands import score as score_cmd
 from camelid.commands import seed as seed_cmd
+from camelid.commands import self_instruct as self_instruct_cmd
 from camelid.errors import EXIT_CODES_HELP, CamelidError, Interrupted, OutputClosed
 
 app = typer.Typer(
@@ -52,11 +55,14 @@ def _root(
 
 
 seed_cmd.register(app)
+self_instruct_cmd.register(app)
 respond_cmd.register(app)
+backtranslate_cmd.register(app)
 score_cmd.register(app)
 app.add_typer(packs_cmd.app, name="packs")
 models_cmd.register(app)
 filter_cmd.register(app)
+dedup_cmd.register(app)
 pairs_cmd.register(app)
 
 

@@ -6,7 +6,9 @@ We parse with orjson directly instead of through `jsonlines`: we need the raw by
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -24,6 +26,10 @@ from camelid.records import Record
 STDIO = "-"
 _BOM = b"\xef\xbb\xbf"
 _decode = msgspec.json.Decoder().decode
+# Deeper than any real record, and well inside the interpreter's recursion limit, which both
+# msgspec (reading) and the stdlib encoder (writing integers over 64 bits) run into.
+MAX_DEPTH = 200
+_TOO_DEEP = f"arrays and objects nested more than {MAX_DEPTH} levels deep"
 
 
 def display_name(path: str) -> str:
@@ -54,16 +60,46 @@ def iter_lines(paths: Iterable[str]) -> Iterator[tuple[str, int, bytes]]:
 
 def loads(line: bytes) -> Any:
     """Parse one JSON value exactly: big integers kept (orjson would turn them into floats),
-    NaN, invalid UTF-8 and lone surrogates refused. msgspec is as fast as orjson here."""
+    NaN, invalid UTF-8, lone surrogates and nesting deeper than MAX_DEPTH refused. msgspec is
+    as fast as orjson here."""
     try:
-        return _decode(line)
+        value = _decode(line)
     except msgspec.DecodeError as exc:
-        # orjson words its errors better ("trailing comma is not allowed"); ask it why.
-        try:
-            orjson.loads(line)
-        except orjson.JSONDecodeError as why:
-            raise ValueError(str(why).split(": line ")[0]) from None
-        raise ValueError(str(exc)) from None
+        raise ValueError(_why(line, str(exc))) from None
+    except UnicodeDecodeError:
+        raise ValueError(_why(line, "not valid UTF-8")) from None
+    except RecursionError:  # msgspec's limit is the interpreter's: refuse well before it
+        raise ValueError(_TOO_DEEP) from None
+    # A line nested deeper than MAX_DEPTH has that many brackets; counting them costs little.
+    if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        raise ValueError(_TOO_DEEP)
+    return value
+
+
+def _why(line: bytes, fallback: str) -> str:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:  # orjson would say "surrogates not allowed"
+        hint = "; UTF-16? save it as UTF-8" if line[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        return f"not valid UTF-8 (byte {line[exc.start]:#04x} at offset {exc.start}{hint})"
+    # orjson words its errors better ("trailing comma is not allowed"); ask it why.
+    try:
+        orjson.loads(line)
+    except orjson.JSONDecodeError as why:
+        return str(why).split(": line ")[0]
+    return fallback
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest (a scalar is 0); iterative: no RecursionError."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def dumps(obj: Any) -> bytes:
@@ -71,7 +107,20 @@ def dumps(obj: Any) -> bytes:
     try:
         return orjson.dumps(obj) + b"\n"
     except TypeError:  # an integer over 64 bits: the stdlib writes it exactly
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        text = json.dumps(_finite(obj), ensure_ascii=False, separators=(",", ":"))
+        return text.encode() + b"\n"
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as null, as orjson writes them (the stdlib would write a bare NaN,
+    which is not JSON and which camelid itself refuses to read)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def parse_object(name: str, number: int, line: bytes) -> dict[str, Any]:
@@ -113,6 +162,10 @@ def _json_type(value: Any) -> str:
     )
 
 
+def _special(path: Path) -> bool:
+    return path.exists() and not path.is_file() and not path.is_dir()
+
+
 class AtomicWriter:
     """Write JSONL to stdout, or to a temp file beside PATH renamed into place on success.
 
@@ -125,8 +178,10 @@ class AtomicWriter:
         self._tmp: Path | None = None
         if self.path is None:
             self._out: IO[bytes] = sys.stdout.buffer
-        elif append:
-            self._out = open(self.path, "ab")  # noqa: SIM115
+        elif append or _special(self.path):
+            # A device or pipe (/dev/null, /dev/stderr, a fifo) is written in place: renaming a
+            # temp file over it would replace the device with a regular file.
+            self._out = open(self.path, "ab" if append else "wb")  # noqa: SIM115
         else:
             if self.path.is_dir():
                 raise UsageError(f"{self.path}: is a directory, expected a file name for -o")
@@ -154,7 +209,8 @@ class AtomicWriter:
         self.flush()
         if self.path is None:
             return
-        os.fsync(self._out.fileno())
+        with contextlib.suppress(OSError):  # pipes and devices cannot be synced (EINVAL)
+            os.fsync(self._out.fileno())
         self._out.close()
         if self._tmp is not None:
             os.replace(self._tmp, self.path)

@@ -39,7 +39,10 @@ class ParserSpec(BaseModel):
     """How to read the model's reply."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    type: Literal["text", "json", "numbered_list", "regex"] = "text"
+    type: Literal["text", "json", "numbered_list", "regex", "task_list", "alpaca_batch"] = Field(
+        "text",
+        description="task_list and alpaca_batch: Self-Instruct's and Alpaca's task-list replies.",
+    )
     json_schema: dict[str, Any] | None = Field(
         None, alias="schema", description="JSON Schema of the reply (json): enforced at decoding."
     )
@@ -153,7 +156,8 @@ class Pack:
     def _render_file(self, name: str, context: dict[str, Any]) -> str:
         try:
             return self.env.get_template(name).render(context)
-        except jinja2.TemplateError as exc:
+        # Not only TemplateError: a pack's own bug ({{ 1/0 }}, range(10**9)) is the pack's error.
+        except Exception as exc:  # noqa: BLE001
             raise CamelidError(f"pack {self.name}: template {name}: {exc}") from None
 
 
@@ -198,7 +202,7 @@ def load_pack(name_or_path: str) -> Pack:
     except ValidationError as exc:
         raise CamelidError(f"{manifest_file}: {describe_validation(exc)}") from None
     env = ImmutableSandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(path),
+        loader=_PackLoader(path),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         autoescape=False,
@@ -206,6 +210,17 @@ def load_pack(name_or_path: str) -> Pack:
     pack = Pack(manifest=manifest, path=path, env=env)
     _check_files(pack)
     return pack
+
+
+class _PackLoader(jinja2.FileSystemLoader):
+    """Templates from the pack's folder only: a symlink pointing out of it is not followed."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        source, filename, uptodate = super().get_source(environment, template)
+        root = Path(self.searchpath[0]).resolve()
+        if not Path(filename).resolve().is_relative_to(root):
+            raise jinja2.TemplateNotFound(f"{template} (it leads out of the pack folder)")
+        return source, filename, uptodate
 
 
 def _check_files(pack: Pack) -> None:
@@ -217,9 +232,12 @@ def _check_files(pack: Pack) -> None:
     if m.parser.type == "regex" and not m.parser.pattern:
         raise CamelidError(f"{pack.path}/pack.yaml: a regex parser needs `pattern`")
     files = [t.template for t in m.messages] + [f for f in (m.prompt, m.examples) if f]
+    root = pack.path.resolve()
     for name in files:
         if not (pack.path / name).is_file():
             raise CamelidError(f"{pack.path}/pack.yaml: names {name}, which is not in the pack")
+        if not (pack.path / name).resolve().is_relative_to(root):
+            raise CamelidError(f"{pack.path}/pack.yaml: {name} leads out of the pack folder")
 
 
 _NUMBERED = re.compile(r"^\s*(\d+)\s*[.):]\s*(.+?)\s*$")
@@ -237,6 +255,14 @@ def parse_reply(spec: ParserSpec, text: str) -> Parsed:
         if not match:
             return Parsed(None, "reply does not match the pack's pattern")
         return Parsed({k: v.strip() for k, v in match.groupdict().items() if v is not None})
+    if spec.type in ("task_list", "alpaca_batch"):
+        from camelid.stages.instruction_filters import parse_alpaca_batch, parse_task_list
+
+        if spec.type == "task_list":
+            items: list[Any] = [t.text for t in parse_task_list(text)]
+        else:
+            items = [r.to_dict() for r in parse_alpaca_batch(text)[0]]
+        return Parsed(items) if items else Parsed(None, "no tasks in the reply")
     try:
         value = orjson.loads(text.strip())
     except orjson.JSONDecodeError as exc:

@@ -59,7 +59,7 @@ class Run:
         self._started = time.monotonic()
         self._out = AtomicWriter(output, append=append)
         try:
-            self._rejects = AtomicWriter(rejects) if rejects else None
+            self._rejects = AtomicWriter(rejects, append=append) if rejects else None
         except BaseException:
             self._out.abort()  # leave no temp file behind for the output either
             raise

@@ -17,6 +17,9 @@ class Sampling(BaseModel):
     max_tokens: int = Field(512, ge=1)
     n: int = Field(1, ge=1, le=64)
     stop: list[str] = Field(default_factory=list)
+    # Penalties on tokens already generated; Self-Instruct used presence 2 against repeated tasks.
+    presence_penalty: float = Field(0.0, ge=-2.0, le=2.0)
+    frequency_penalty: float = Field(0.0, ge=-2.0, le=2.0)
     seed: int | None = None
     # A JSON Schema the reply must follow (structured output); None for free text.
     json_schema: dict[str, Any] | None = None

@@ -15,10 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import orjson
 
 from camelid.engines.base import Generation, Prompt, Result
 from camelid.engines.options import EngineOptions
-from camelid.errors import TemporaryFailure
+from camelid.errors import TemporaryFailure, UsageError
 from camelid.sampling import Sampling
 
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
@@ -28,7 +29,15 @@ class OpenAIEngine:
     def __init__(self, options: EngineOptions, model: str | None = None):
         self.base_url = (options.base_url or "").rstrip("/")
         self.options = options
-        key = os.environ.get(options.api_key_env, "")
+        # Stray whitespace (a file saved with CRLF) would make httpx refuse the header and
+        # quote it, key and all, in its error.
+        key = os.environ.get(options.api_key_env, "").strip()
+        if any(not 32 < ord(c) < 127 for c in key):
+            raise UsageError(
+                f"${options.api_key_env}: the API key holds a space, control or non-ASCII "
+                "character, which an HTTP header cannot carry"
+            )
+        self._key = key
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self.client = httpx.Client(
             base_url=self.base_url,
@@ -65,6 +74,9 @@ class OpenAIEngine:
         }
         if sampling.stop:
             body["stop"] = sampling.stop
+        for penalty in ("presence_penalty", "frequency_penalty"):
+            if getattr(sampling, penalty):
+                body[penalty] = getattr(sampling, penalty)
         if seed is not None:
             body["seed"] = seed
         if sampling.json_schema is not None:
@@ -102,23 +114,33 @@ class OpenAIEngine:
             try:
                 response = self.client.request(method, path, json=body)
             except httpx.TransportError as exc:
-                last = f"{type(exc).__name__}: {exc}"
+                last = self._redact(f"{type(exc).__name__}: {exc}")
                 continue
             if response.status_code in RETRY_STATUS:
-                last = f"HTTP {response.status_code}: {_message(response)}"
+                last = f"HTTP {response.status_code}: {_message(response, self._key)}"
                 continue
             if response.status_code >= 400:
-                return f"server refused the request (HTTP {response.status_code}): {_message(response)}"
-            return response.json()
+                why = _message(response, self._key)
+                return f"server refused the request (HTTP {response.status_code}): {why}"
+            try:  # strict, unlike response.json(): a lone surrogate could never be written out
+                return orjson.loads(response.content)
+            except orjson.JSONDecodeError as exc:
+                return f"server sent a reply that is not valid JSON: {str(exc).split(': line ')[0]}"
         raise TemporaryFailure(
             f"{self.base_url}{path} failed after {self.options.max_retries + 1} tries ({last})"
         )
 
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "[API key]") if self._key else text
 
-def _message(response: httpx.Response) -> str:
+
+def _message(response: httpx.Response, key: str = "") -> str:
+    """The server's error text, without the API key (a careless server may repeat it)."""
     try:
         error = response.json().get("error", response.json())
         text = error.get("message", str(error)) if isinstance(error, dict) else str(error)
     except ValueError:
         text = response.text
+    if key:
+        text = text.replace(key, "[API key]")
     return " ".join(text.split())[:300]

@@ -134,6 +134,8 @@ class VLLMEngine:
             top_p=sampling.top_p,
             max_tokens=sampling.max_tokens,
             stop=sampling.stop or None,
+            presence_penalty=sampling.presence_penalty,
+            frequency_penalty=sampling.frequency_penalty,
             seed=seed,
             structured_outputs=structured,
         )

@@ -105,12 +105,15 @@ def instruction_reject(
 # ---------------------------------------------------------------- instance filters
 
 
-def instance_reject(input: str, output: str) -> str | None:
+def instance_reject(input: str, output: str, instruction: str = "") -> str | None:
     """None to keep one (input, output) instance, else why it is dropped."""
     if not output.strip():
         return "empty output"
     if input.strip() == output.strip():
         return "input equals output"
+    # Small models often echo the task back as its answer.
+    if instruction.strip() and " ".join(output.split()) == " ".join(instruction.split()):
+        return "output repeats the instruction"
     # A trailing colon is almost always a generation that stopped before its content.
     if input.strip().endswith(":"):
         return "input ends with a colon"
@@ -119,7 +122,9 @@ def instance_reject(input: str, output: str) -> str | None:
     return None
 
 
-def filter_instances(pairs: Iterable[Pair]) -> tuple[list[Pair], list[tuple[Pair, str]]]:
+def filter_instances(
+    pairs: Iterable[Pair], instruction: str = ""
+) -> tuple[list[Pair], list[tuple[Pair, str]]]:
     """Split an instruction's instances into kept ones and (instance, reason) rejects.
 
     Order is kept. After the per-instance rules, a non-empty input seen with different outputs
@@ -128,7 +133,7 @@ def filter_instances(pairs: Iterable[Pair]) -> tuple[list[Pair], list[tuple[Pair
     rejected: list[tuple[Pair, str]] = []
     valid: list[Pair] = []
     for pair in pairs:
-        reason = instance_reject(*pair)
+        reason = instance_reject(*pair, instruction=instruction)
         if reason:
             rejected.append((pair, reason))
         else:
