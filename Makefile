@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python tests/bench/judge_parse_rate.py
 	$(BIN)/python tests/bench/filter_vs_jq.py
 	$(BIN)/python tests/bench/novelty.py
+	$(BIN)/python tests/bench/dedup.py
 
 clean:
 	rm -rf $(VENV) dist build out
