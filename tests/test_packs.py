@@ -160,3 +160,57 @@ def test_cli_packs_render_and_list() -> None:
     listing = camelid("packs", "list").stdout
     rows = [line.split()[:3] for line in listing.splitlines()]
     assert ["plain", "1.0.0", "chat"] in rows and ["humpback", "1.0.0", "chat"] in rows
+
+
+# --- more escapes (issue #9): str.format, other directives, files outside the pack --------
+
+FORMAT_ESCAPES = [
+    '{{ "{0.__class__.__mro__}".format(instruction) }}',
+    '{{ "{x.__class__.__init__.__globals__}".format_map({"x": instruction}) }}',
+    "{{ '%s'|format(instruction.__class__) }}",
+]
+
+
+@pytest.mark.parametrize("template", FORMAT_ESCAPES)
+def test_sandbox_refuses_format_escapes(tmp_path: Path, template: str) -> None:
+    pack = load_pack(str(make_pack(tmp_path / "evil", template)))
+    with pytest.raises(CamelidError, match="pack mine: template user.jinja: access to attribute"):
+        pack.render(make_record(instruction="x"))
+
+
+@pytest.mark.parametrize(
+    "directive",
+    ["{% extends '../secret.txt' %}", "{% import '/etc/passwd' as x %}",
+     "{% from '../secret.txt' import y %}"],
+)  # fmt: skip
+def test_other_directives_cannot_leave_the_pack(tmp_path: Path, directive: str) -> None:
+    (tmp_path / "secret.txt").write_text("SECRET")
+    pack = load_pack(str(make_pack(tmp_path / "evil", directive)))
+    with pytest.raises(CamelidError, match="template user.jinja"):
+        pack.render(make_record(instruction="x"))
+
+
+@pytest.mark.parametrize("where", ["../secret.jsonl", "ABSOLUTE"])
+def test_examples_file_must_be_inside_the_pack(tmp_path: Path, where: str) -> None:
+    secret = tmp_path / "secret.jsonl"
+    secret.write_text('{"token": "SECRET"}\n')
+    examples = str(secret) if where == "ABSOLUTE" else where
+    folder = make_pack(tmp_path / "evil", "{{ examples }}", examples=examples)
+    with pytest.raises(CamelidError, match="out of the pack"):
+        load_pack(str(folder)).render(make_record(instruction="x"))
+
+
+def test_symlinked_template_cannot_leave_the_pack(tmp_path: Path) -> None:
+    # a shared pack (a tarball, a git repo) may carry a symlink to ~/.ssh or a key file
+    (tmp_path / "secret.txt").write_text("SECRET")
+    folder = make_pack(tmp_path / "evil", "{% include 'part.jinja' %}")
+    (folder / "part.jinja").symlink_to(tmp_path / "secret.txt")
+    with pytest.raises(CamelidError, match="template user.jinja"):
+        load_pack(str(folder)).render(make_record(instruction="x"))
+
+
+@pytest.mark.parametrize("template", ["{{ 1 / 0 }}", "{{ range(10**9) | list }}", "{{ 1 + 'a' }}"])
+def test_template_runtime_errors_name_the_pack(tmp_path: Path, template: str) -> None:
+    pack = load_pack(str(make_pack(tmp_path / "buggy", template)))
+    with pytest.raises(CamelidError, match="pack mine: template user.jinja: "):
+        pack.render(make_record(instruction="x"))
