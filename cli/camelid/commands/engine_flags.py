@@ -73,19 +73,47 @@ SHARED: dict[str, Any] = {
 }
 
 
-def engine_flags(func: Callable[..., Any]) -> Callable[..., Any]:
+# For commands that answer with a pool of models (respond): --model may be repeated.
+POOL_MODEL = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        help="Model: a built-in name (see `camelid models`), a local directory or a hub id. "
+        "Repeat it for a pool: the --n completions are spread over the models, each loaded "
+        "once, one after another. NAME=MODEL records the answers under NAME, so one model can "
+        "serve twice: --model a=smollm2-135m-instruct --model b=smollm2-135m-instruct. "
+        "Default smollm2-135m-instruct. [env CAMELID_MODEL]",
+        metavar="[NAME=]MODEL",
+        rich_help_panel=PANEL,
+        show_default=False,
+    ),
+]
+
+
+def engine_flags(
+    func: Callable[..., Any] | None = None, *, pool: bool = False
+) -> Callable[..., Any]:
+    """Add the shared flags. With pool=True, --model may be repeated: the command then takes
+    `models: list[str]` (the --model values as given; empty: options.model from config or
+    environment) and options.model is left to the config and environment."""
+    if func is None:
+        return functools.partial(engine_flags, pool=pool)
     hints = get_type_hints(func, include_extras=True)
-    own = [p for p in inspect.signature(func).parameters.values() if p.name != "options"]
+    skip = {"options", "models"} if pool else {"options"}
+    own = [p for p in inspect.signature(func).parameters.values() if p.name not in skip]
     own = [p.replace(annotation=hints[p.name]) for p in own]
+    flag_hints = SHARED | ({"model": POOL_MODEL} if pool else {})
     shared = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=hint)
-        for name, hint in SHARED.items()
+        for name, hint in flag_hints.items()
     ]
 
     @functools.wraps(func)
     def wrapper(**kwargs: Any) -> Any:
         flags = {name: kwargs.pop(name) for name in SHARED}
         config = flags.pop("config")
+        if pool:
+            kwargs["models"] = flags.pop("model") or []
         return func(options=resolve_options(flags, config), **kwargs)
 
     wrapper.__signature__ = inspect.Signature([*own, *shared])  # type: ignore[attr-defined]
