@@ -175,3 +175,18 @@ def test_run_with_unwritable_rejects_leaves_no_temp_output(tmp_path: Path) -> No
     with pytest.raises(UsageError, match="does not exist"):
         Run("t", str(tmp_path / "out.jsonl"), rejects=str(tmp_path / "no" / "rej.jsonl"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_devices_and_symlinks_are_written_in_place(tmp_path) -> None:
+    from camelid.io import AtomicWriter
+
+    with AtomicWriter("/dev/null") as w:
+        w.write({"a": 1})
+    assert Path("/dev/null").is_char_device()
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    with AtomicWriter(str(link)) as w:
+        w.write({"a": 1})
+    assert link.is_symlink() and target.read_text() == '{"a":1}\n'

@@ -163,6 +163,9 @@ def _json_type(value: Any) -> str:
 
 
 def _special(path: Path) -> bool:
+    # /dev/stderr may lead to a regular file (a log): still never to be renamed over.
+    if path.absolute().parts[1:2] in (("dev",), ("proc",)):
+        return True
     return path.exists() and not path.is_file() and not path.is_dir()
 
 
@@ -181,8 +184,10 @@ class AtomicWriter:
         elif append or _special(self.path):
             # A device or pipe (/dev/null, /dev/stderr, a fifo) is written in place: renaming a
             # temp file over it would replace the device with a regular file.
-            self._out = open(self.path, "ab" if append else "wb")  # noqa: SIM115
+            self._out = open(self.path, "ab")  # noqa: SIM115  (never truncate what fd 2 logs to)
         else:
+            if self.path.is_symlink():  # replace the file it points to, keep the link
+                self.path = self.path.resolve()
             if self.path.is_dir():
                 raise UsageError(f"{self.path}: is a directory, expected a file name for -o")
             if not self.path.parent.exists():
