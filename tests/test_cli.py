@@ -13,6 +13,7 @@ from tests.conftest import ROOT, camelid
 COMMANDS = [
     "seed",
     "self-instruct",
+    "redteam",
     "respond",
     "backtranslate",
     "dedup",

@@ -19,6 +19,7 @@ from camelid.commands import filter as filter_cmd
 from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
 from camelid.commands import pairs as pairs_cmd
+from camelid.commands import redteam as redteam_cmd
 from camelid.commands import respond as respond_cmd
 from camelid.commands import score as score_cmd
 from camelid.commands import seed as seed_cmd
@@ -56,6 +57,7 @@ def _root(
 
 seed_cmd.register(app)
 self_instruct_cmd.register(app)
+redteam_cmd.register(app)
 respond_cmd.register(app)
 backtranslate_cmd.register(app)
 score_cmd.register(app)
