@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Quickstart — the README's main job: camelid's built-in seed tasks to a small curated dataset
 # of instruction/answer pairs, written and judged by the default model (SmolLM2-135M-Instruct,
-# on vLLM). Quality over quantity (LIMA, Humpback): answers are scored, and only good ones kept.
+# on vLLM). Quality over quantity (LIMA, Humpback): answers are scored, only good ones
+# kept, and near-duplicates dropped.
 #
 # Steps and what each writes (in $OUT):
 #   1. seed     seeds.jsonl     built-in seed tasks as camelid records (instruction, input, output)
@@ -9,8 +10,10 @@
 #                               cut off at --max-tokens go to respond-rejects.jsonl with the reason
 #   3. score    scored.jsonl    each answer judged with Humpback's 1-5 rubric (scores.quality,
 #                               rationales.quality)
-#   4. filter   dataset.jsonl   the answers scoring at least $MIN_QUALITY; the others go to
+#   4. filter   filtered.jsonl  the answers scoring at least $MIN_QUALITY; the others go to
 #                               filter-rejects.jsonl, counts per reason to stats.json
+#   5. dedup    dataset.jsonl   near-duplicate instructions dropped (MinHash; one per cluster
+#                               kept, the best scored); the dropped ones to dedup-rejects.jsonl
 #
 # Scale up on a GPU box: SIZE=1000 MODEL=/path/to/an/instruct/model MIN_QUALITY=4 \
 #   bash examples/quickstart.sh   (MODEL: a built-in name, a local model directory or a hub id)
@@ -28,6 +31,8 @@ camelid respond "$OUT/seeds.jsonl" --model "$MODEL" --pack plain --max-tokens 25
 camelid score "$OUT/answers.jsonl" --rubric humpback --model "$MODEL" --seed 0 \
   -o "$OUT/scored.jsonl"
 camelid filter "$OUT/scored.jsonl" --min-score "quality=$MIN_QUALITY" \
-  -o "$OUT/dataset.jsonl" --rejects "$OUT/filter-rejects.jsonl" --stats "$OUT/stats.json"
+  -o "$OUT/filtered.jsonl" --rejects "$OUT/filter-rejects.jsonl" --stats "$OUT/stats.json"
+camelid dedup "$OUT/filtered.jsonl" --keep best-score -o "$OUT/dataset.jsonl" \
+  --rejects "$OUT/dedup-rejects.jsonl" --stats "$OUT/dedup-stats.json"
 
 echo "quickstart: $(wc -l < "$OUT/dataset.jsonl") of $SIZE records kept in $OUT/dataset.jsonl" >&2

@@ -40,9 +40,13 @@ def test_quickstart_produces_a_scored_filtered_dataset(tmp_path: Path) -> None:
     assert len(answers) + len(lines(tmp_path / "respond-rejects.jsonl")) == 4
     assert [r["id"] for r in scored] == [r["id"] for r in answers]
     assert all(r["scores"]["quality"] in {1, 2, 3, 4, 5} for r in scored)
-    assert [r["id"] for r in dataset] == [r["id"] for r in scored if r["scores"]["quality"] >= 3]
+    filtered = lines(tmp_path / "filtered.jsonl")
+    assert [r["id"] for r in filtered] == [r["id"] for r in scored if r["scores"]["quality"] >= 3]
     stats = json.loads((tmp_path / "stats.json").read_text())
-    assert (stats["read"], stats["kept"]) == (len(scored), len(dataset))
+    assert (stats["read"], stats["kept"]) == (len(scored), len(filtered))
+    dropped = lines(tmp_path / "dedup-rejects.jsonl")
+    assert len(dataset) + len(dropped) == len(filtered)
+    assert {r["id"] for r in dataset} <= {r["id"] for r in filtered}
     assert (
         [e["stage"] for e in dataset[0]["lineage"]] == ["seed", "respond", "score"]
         if dataset
