@@ -24,7 +24,7 @@ from camelid.commands import respond as respond_cmd
 from camelid.commands import score as score_cmd
 from camelid.commands import seed as seed_cmd
 from camelid.commands import self_instruct as self_instruct_cmd
-from camelid.errors import EXIT_CODES_HELP, CamelidError, Interrupted, OutputClosed
+from camelid.errors import EXIT_CODES_HELP, CamelidError, Interrupted, OutputClosed, Terminated
 
 app = typer.Typer(
     name="camelid",
@@ -71,6 +71,7 @@ pairs_cmd.register(app)
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning known errors into one line on stderr and an exit code."""
     signal.signal(signal.SIGINT, _interrupted)
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app(args=argv, prog_name="camelid")  # handles usage errors and --help itself
     except CamelidError as exc:
@@ -84,6 +85,10 @@ def _interrupted(signum: int, frame: object) -> None:
     # Our own exception rather than KeyboardInterrupt, which the CLI framework would turn into
     # "Aborted!" and exit 1; this one unwinds through the writers (no partial files) to exit 130.
     raise Interrupted("interrupted")
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated("terminated")
 
 
 def _quiet_broken_pipe() -> None:

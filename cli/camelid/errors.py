@@ -10,7 +10,7 @@ EXIT_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: try again later (server down, out of
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 ok, 1 error, 2 usage (bad flags), 65 bad input data, "
-    "75 temporary failure (retry later), 130 interrupted."
+    "75 temporary failure (retry later), 130 interrupted, 143 terminated."
 )
 
 
@@ -43,6 +43,12 @@ class Interrupted(CamelidError):
     """Ctrl-C: what was finished is kept, the run ends with the conventional 130."""
 
     exit_code = 130
+
+
+class Terminated(Interrupted):
+    """SIGTERM (a scheduler or `kill`): like Ctrl-C, with the conventional 143."""
+
+    exit_code = 143
 
 
 class OutputClosed(Exception):

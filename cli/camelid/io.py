@@ -172,15 +172,22 @@ def _special(path: Path) -> bool:
 class AtomicWriter:
     """Write JSONL to stdout, or to a temp file beside PATH renamed into place on success.
 
-    With append=True (resume) records go straight onto the end of PATH, flushed batch by batch.
+    With append=True (resume) records go straight onto the end of PATH; with direct=True
+    (generation commands) PATH is rewritten in place. Both are flushed batch by batch.
     """
 
-    def __init__(self, path: str | None, append: bool = False):
+    def __init__(self, path: str | None, append: bool = False, direct: bool = False):
         self.path = None if path in (None, STDIO) else Path(path)
         self.count = 0
         self._tmp: Path | None = None
+        self._created = False  # written in place by us: removed again if nothing got in
         if self.path is None:
             self._out: IO[bytes] = sys.stdout.buffer
+        elif direct and not append and not _special(self.path):
+            # Long generation runs write in place, flushed batch by batch, so that a killed run
+            # leaves its finished records where --resume finds them.
+            self._out = open(self.path, "wb")  # noqa: SIM115
+            self._created = True
         elif append or _special(self.path):
             # A device or pipe (/dev/null, /dev/stderr, a fifo) is written in place: renaming a
             # temp file over it would replace the device with a regular file.
@@ -226,6 +233,8 @@ class AtomicWriter:
         self._out.close()
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
+        elif self._created and self.count == 0:
+            self.path.unlink(missing_ok=True)
 
     def __enter__(self) -> AtomicWriter:
         return self

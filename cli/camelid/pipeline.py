@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from camelid.errors import BadInputError
+from camelid.errors import BadInputError, Interrupted
 from camelid.io import AtomicWriter, iter_lines, parse_object, to_record
 from camelid.records import Record
 
@@ -51,13 +51,16 @@ class Run:
         skip_bad_lines: bool = False,
         quiet: bool = False,
         append: bool = False,
+        resumable: bool = False,
     ):
         self.command = command
+        self.output = output
+        self.resumable = resumable
         self.skip_bad_lines = skip_bad_lines
         self.quiet = quiet
         self.read = self.written = self.rejected = 0
         self._started = time.monotonic()
-        self._out = AtomicWriter(output, append=append)
+        self._out = AtomicWriter(output, append=append, direct=resumable)
         try:
             self._rejects = AtomicWriter(rejects, append=append) if rejects else None
         except BaseException:
@@ -84,13 +87,22 @@ class Run:
         if self._progress is not None:
             self._progress.stop()
         writers = [w for w in (self._out, self._rejects) if w is not None]
+        # A stopped generation run keeps what it finished: that is what --resume continues.
+        stopped = isinstance(exc_type, type) and issubclass(exc_type, Interrupted)
+        keep = exc_type is None or (stopped and self.resumable)
         for writer in writers:
-            if exc_type is None:
+            if keep:
                 writer.commit()
             else:
                 writer.abort()
         if exc_type is None:
             self.summary()
+        elif stopped and self.resumable and self.output not in (None, "-"):
+            stderr.print(  # even with --quiet: the user needs to know how to go on
+                f"{self.command}: stopped after writing {self.written} records to {self.output}; "
+                "run the same command with --resume to continue",
+                markup=False,
+            )
 
     def records(self, paths: Iterable[str]) -> Iterator[Record]:
         """Records from the input files in order; a bad line stops the run unless skipping."""

@@ -8,8 +8,11 @@ about, so it is an error naming the file and line.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from camelid.errors import UsageError
 from camelid.io import iter_lines, parse_object, to_record
@@ -78,7 +81,7 @@ def check_settings(
         return
     now = current.model_dump()
     for record in records:
-        entry = next((e for e in record.lineage or [] if e.stage == stage), None)
+        entry = next((e for e in reversed(record.lineage or []) if e.stage == stage), None)
         if entry is None:
             continue
         before: dict[str, Any] = entry.model_dump()
@@ -90,3 +93,51 @@ def check_settings(
                 "them in one file. Use the same settings, another -o, or --force."
             )
         return  # one record is enough: a file is only ever appended with matching settings
+
+
+def rejected_ids(rejects: str | None, resume: bool) -> set[str]:
+    """Ids of the records a resumed run already rejected (they are not tried again)."""
+    if not resume or rejects in (None, "-") or not Path(rejects).is_file():
+        return set()
+    path = Path(rejects)
+    repair_torn_tail(path)
+    ids = set()
+    for line in path.read_bytes().splitlines():
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # a reject file is a log for people; an odd line there costs a redo only
+        record = entry.get("record") if isinstance(entry, dict) else None
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            ids.add(record["id"])
+    return ids
+
+
+class Resumption:
+    """What a resumed record-by-record run skips: every input id already written or rejected.
+
+    The settings that shape the output (pack, its version and templates, seed) must match the
+    file's, unless forced; they are checked here, before any model is loaded.
+    """
+
+    def __init__(
+        self,
+        stage: str,
+        current: LineageEntry,
+        output: str | None,
+        rejects: str | None,
+        resume: bool,
+        force: bool,
+    ) -> None:
+        existing = load_existing(output, resume)
+        keys = tuple(k for k in RESUME_KEYS if k != "model")
+        check_settings(existing, stage, current, output or "-", force, keys)
+        self.done = {r.id for r in existing} | rejected_ids(rejects, resume)
+        self.skipped = 0
+
+    def pending(self, records: Iterable[Record]) -> Iterator[Record]:
+        for record in records:
+            if record.id in self.done:
+                self.skipped += 1
+                continue
+            yield record

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from camelid.commands.common import (
+    Force,
     Inputs,
     Output,
     Quiet,
     Rejects,
+    Resume,
     SkipBadLines,
     epilog,
     input_paths,
@@ -20,6 +22,7 @@ from camelid.commands.generation import open_engine
 from camelid.errors import UsageError
 from camelid.packs import load_pack
 from camelid.pipeline import Run
+from camelid.resume import Resumption
 from camelid.stages.backtranslate import backtranslate
 
 HELP = (
@@ -55,6 +58,8 @@ def backtranslate_command(
             "`camelid train --task backward`; needs --model), or a pack folder."
         ),
     ] = "backtranslate",
+    resume: Resume = False,
+    force: Force = False,
     rejects: Rejects = None,
     skip_bad_lines: SkipBadLines = False,
     quiet: Quiet = False,
@@ -72,10 +77,16 @@ def backtranslate_command(
             "`camelid train --task backward` (the default model answers, it does not backtranslate)"
         )
     sampling = p.sampling.merged(**options.sampling_overrides(), seed=options.seed)
+    lineage = p.lineage("backtranslate", None, sampling)
+    done = Resumption("backtranslate", lineage, output, rejects, resume, force)
     with (
         open_engine(options, quiet=quiet) as engine,
-        Run("backtranslate", output, rejects, skip_bad_lines, quiet) as run,
+        Run(
+            "backtranslate", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
+        ) as run,
     ):
-        for batch in backtranslate(run.records(paths), p, engine, sampling, options.batch_size):
+        for batch in backtranslate(
+            done.pending(run.records(paths)), p, engine, sampling, options.batch_size
+        ):
             run.write_all(batch)
             run.flush()

@@ -32,6 +32,13 @@ SkipBadLines = Annotated[
     ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")]
+Resume = Annotated[
+    bool,
+    typer.Option(
+        help="Continue a stopped run: skip the records already in -o FILE (and --rejects)."
+    ),
+]
+Force = Annotated[bool, typer.Option(help="With --resume: go on even if the settings changed.")]
 
 
 def input_paths(inputs: list[str] | None) -> list[str]:
@@ -51,5 +58,5 @@ def epilog(example: str, reads: str, writes: str) -> str:
         f"Reads: {reads}\n\n"
         f"Writes: {writes}\n\n"
         "Exit codes: 0 ok, 1 error, 2 usage, 65 bad input data, 75 temporary failure, "
-        "130 interrupted."
+        "130 interrupted, 143 terminated."
     )

@@ -109,7 +109,7 @@ def redteam(
     check_settings(existing, stage, main.lineage(stage, None, sampling), output or "-", force, keys)
 
     protect_stdout()
-    with Run(STAGE, output, rejects, skip_bad_lines, quiet, append=resume) as run:
+    with Run(STAGE, output, rejects, skip_bad_lines, quiet, append=resume, resumable=True) as run:
         seeds = _builtin_seeds() if builtin else []
         for record in run.records(paths):
             if not record.instruction and _field(record, "question"):  # the TGRT file itself

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from camelid.commands.common import (
+    Force,
     Inputs,
     Output,
     Quiet,
     Rejects,
+    Resume,
     SkipBadLines,
     epilog,
     input_paths,
@@ -20,6 +22,7 @@ from camelid.commands.generation import open_engine, protect_stdout
 from camelid.errors import UsageError
 from camelid.packs import load_pack
 from camelid.pipeline import Run
+from camelid.resume import Resumption
 from camelid.stages.pool import parse_pool
 from camelid.stages.respond import Responder, respond, respond_pool, uses_system
 from camelid.stages.self_align import AnswerRules, exemplar_text, has_thoughts, review
@@ -95,6 +98,8 @@ def respond_command(
             rich_help_panel=FILTER,
         ),
     ] = AnswerRules.max_repeat_share,
+    resume: Resume = False,
+    force: Force = False,
     rejects: Rejects = None,
     skip_bad_lines: SkipBadLines = False,
     quiet: Quiet = False,
@@ -124,22 +129,33 @@ def respond_command(
     def responder(names: list[str]) -> Responder:
         return Responder(p, sampling, names, principle_prompts, keep_truncated, check)
 
+    done = Resumption(
+        "respond", p.lineage("respond", None, sampling), output, rejects, resume, force
+    )
     protect_stdout()  # before the output opens: engines load (and may print) inside the run
     if len(pool) > 1:
-        with Run("respond", output, rejects, skip_bad_lines, quiet) as run:
+        with Run(
+            "respond", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
+        ) as run:
 
             def open_model(index: int):  # type: ignore[no-untyped-def]
                 run.note(f"respond: model {index + 1} of {len(pool)}: {pool[index].name}")
                 return open_engine(options, pool[index].source, quiet=quiet)
 
             pooled = responder([m.name for m in pool])
-            for batch in respond_pool(run.records(paths), pooled, open_model, options.batch_size):
+            for batch in respond_pool(
+                done.pending(run.records(paths)), pooled, open_model, options.batch_size
+            ):
                 run.write_all(batch)
         return
     source = pool[0].source if pool else None
     with open_engine(options, source, quiet=quiet) as engine:
         single = responder([pool[0].name if pool else engine.model])
-        with Run("respond", output, rejects, skip_bad_lines, quiet) as run:
-            for batch in respond(run.records(paths), single, engine, options.batch_size):
+        with Run(
+            "respond", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
+        ) as run:
+            for batch in respond(
+                done.pending(run.records(paths)), single, engine, options.batch_size
+            ):
                 run.write_all(batch)
                 run.flush()

@@ -7,10 +7,12 @@ from typing import Annotated
 import typer
 
 from camelid.commands.common import (
+    Force,
     Inputs,
     Output,
     Quiet,
     Rejects,
+    Resume,
     SkipBadLines,
     epilog,
     input_paths,
@@ -21,6 +23,7 @@ from camelid.errors import UsageError
 from camelid.packs import load_pack
 from camelid.pipeline import Run
 from camelid.records import Record
+from camelid.resume import Resumption
 from camelid.stages.score import count_failures, score
 
 
@@ -55,6 +58,8 @@ def score_command(
     separately: Annotated[
         bool, typer.Option(help="Rate completions one by one, not all of a prompt together.")
     ] = False,
+    resume: Resume = False,
+    force: Force = False,
     rejects: Rejects = None,
     skip_bad_lines: SkipBadLines = False,
     quiet: Quiet = False,
@@ -64,12 +69,15 @@ def score_command(
     if pack.manifest.rubric is None:
         raise UsageError(f"--rubric {rubric}: pack {pack.name} has no rubric (it is not a judge)")
     sampling = pack.sampling.merged(**options.sampling_overrides(), seed=options.seed)
+    done = Resumption(
+        "score", pack.lineage("score", None, sampling), output, rejects, resume, force
+    )
     with (
         open_engine(options, judge_model, quiet=quiet) as engine,
-        Run("score", output, rejects, skip_bad_lines, quiet) as run,
+        Run("score", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True) as run,
     ):
         failed = 0
-        records = run.records(paths)
+        records = done.pending(run.records(paths))
         for batch in score(records, pack, engine, sampling, separately, options.batch_size):
             run.write_all(batch)
             run.flush()

@@ -131,7 +131,7 @@ def self_instruct(
         keys=before_loading,
     )
     protect_stdout()  # before the output opens: the engine comes later, inside the run
-    with Run(STAGE, output, rejects, skip_bad_lines, quiet, append=resume) as run:
+    with Run(STAGE, output, rejects, skip_bad_lines, quiet, append=resume, resumable=True) as run:
         human = []
         for record in run.records(paths):
             if clean_instruction(record.instruction or ""):

@@ -1,0 +1,193 @@
+"""Long runs that survive: kill -9 at random moments, SIGTERM, Ctrl-C, then --resume.
+
+`camelid respond` runs for real (the CLI, the openai engine over HTTP) against a slow fake
+OpenAI-compatible server in this process, whose answers depend only on the prompt; so an
+interrupted-and-resumed run must end with exactly the records of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import camelid
+
+RECORDS = 60
+KEPT = RECORDS - RECORDS // 10  # every tenth says "seven": refused
+
+
+class SlowServer(BaseHTTPRequestHandler):
+    delay = 0.15
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._send(200, {"data": [{"id": "fake-model"}]})
+
+    def do_POST(self) -> None:  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][-1]["content"]
+        time.sleep(self.delay)
+        if "seven" in prompt:  # some records are refused: they go to --rejects, also resumed
+            self._send(400, {"error": {"message": "prompt refused"}})
+            return
+        text = f"answer to {prompt[::-1]}"
+        choice = {"index": 0, "message": {"content": text}, "finish_reason": "stop"}
+        self._send(200, {"choices": [choice], "usage": {"prompt_tokens": 3}})
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        # the client may have been killed mid-request: that is the point of these tests
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), SlowServer)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}/v1"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> Path:
+    path = tmp_path / "in.jsonl"
+    rows = [{"instruction": f"Say {WORDS[i % 10]} for item {i}"} for i in range(RECORDS)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def command(server: str, src: Path, out: Path, *extra: str) -> list[str]:
+    config = out.parent / "engine.yaml"
+    config.write_text("max_retries: 0\nconcurrency: 2\n")
+    return [
+        sys.executable, "-m", "camelid", "respond", str(src), "--engine", "openai",
+        "--base-url", server, "--config", str(config), "--batch-size", "4", "-o", str(out),
+        "--rejects", str(out.with_suffix(".rejects")), *extra,
+    ]  # fmt: skip
+
+
+def rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def reference(server: str, inputs: Path, tmp_path: Path) -> tuple[list[dict], list[dict]]:
+    out = tmp_path / "reference.jsonl"
+    done = subprocess.run(command(server, inputs, out), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return rows(out), rows(out.with_suffix(".rejects"))
+
+
+def by_id(items: list[dict]) -> dict[str, dict]:
+    key = [item.get("id") or item["record"]["id"] for item in items]
+    assert len(set(key)) == len(key), "a record was written twice"
+    return dict(zip(key, items, strict=True))
+
+
+def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
+    server: str, inputs: Path, tmp_path: Path
+) -> None:
+    expected, expected_rejects = reference(server, inputs, tmp_path)
+    assert len(expected) == KEPT and len(expected_rejects) == RECORDS - KEPT
+    out = tmp_path / "out.jsonl"
+    rng = random.Random(20261122)
+    kills = 0
+    for attempt in range(5):  # four kill -9 at random moments, then one run to the end
+        extra = ("--resume",) if attempt else ()
+        proc = subprocess.Popen(command(server, inputs, out, *extra), stderr=subprocess.PIPE)
+        try:
+            proc.wait(timeout=rng.uniform(1.0, 3.0) if attempt < 4 else 300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            kills += 1
+            continue
+        assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
+        if attempt < 4:
+            break  # finished before its kill point
+    assert kills >= 2, "the run was never interrupted: the kill points missed it"
+    assert by_id(rows(out)) == by_id(expected)
+    assert by_id(rows(out.with_suffix(".rejects"))).keys() == by_id(expected_rejects).keys()
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_sigterm_and_ctrl_c_keep_finished_work_and_say_how_to_resume(
+    server: str, inputs: Path, tmp_path: Path, sig: int, code: int
+) -> None:
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(command(server, inputs, out), stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(rows(out)) < 4:
+        time.sleep(0.05)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    assert f"stopped after writing {len(rows(out))} records to {out}" in err
+    assert "run the same command with --resume to continue" in err
+    assert 4 <= len(rows(out)) < KEPT
+    again = subprocess.run(command(server, inputs, out, "--resume"), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert len(by_id(rows(out))) == KEPT
+
+
+def test_resume_repairs_a_torn_last_line_but_not_damage_elsewhere(
+    server: str, inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    first = subprocess.run(command(server, inputs, out), capture_output=True, text=True)
+    assert first.returncode == 0
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(lines[:10]) + lines[10][:25])  # as kill -9 mid-write leaves it
+    again = subprocess.run(command(server, inputs, out, "--resume"), capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert len(by_id(rows(out))) == KEPT
+    damaged = out.read_text().splitlines(keepends=True)
+    damaged[3] = "{not json\n"
+    out.write_text("".join(damaged))
+    broken = subprocess.run(
+        command(server, inputs, out, "--resume"), capture_output=True, text=True
+    )
+    assert broken.returncode == 65
+    assert f"{out}:4: invalid JSON" in broken.stderr
+
+
+def test_resume_with_other_settings_is_refused_unless_forced(
+    server: str, inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.jsonl"
+    assert subprocess.run(command(server, inputs, out), capture_output=True).returncode == 0
+    other = subprocess.run(command(server, inputs, out, "--resume", "--seed", "3"),
+                           capture_output=True, text=True)  # fmt: skip
+    assert other.returncode == 2
+    assert f"{out}: was written with other settings (seed 0 -> 3)" in other.stderr
+    forced = subprocess.run(command(server, inputs, out, "--resume", "--seed", "3", "--force"),
+                            capture_output=True, text=True)  # fmt: skip
+    assert forced.returncode == 0 and len(rows(out)) == KEPT  # nothing left to do
+
+
+def test_resume_needs_an_output_file(inputs: Path) -> None:
+    result = camelid("respond", str(inputs), "--engine", "scripted", "--replies", str(inputs),
+                     "--resume")  # fmt: skip
+    assert result.returncode == 2
+    assert "--resume needs -o FILE" in result.stderr
