@@ -55,13 +55,16 @@ class InstructionGate:
         )
         if reason:
             return reason
-        result = self.pool.check(text, avg=True)
+        # The decision uses the fast exact check; the pool-wide average (several times dearer)
+        # is computed only for the instructions that are kept.
+        result = self.pool.check(text)
         if not result.novel:
             nearest = result.top[0]
             return (
                 f"too similar to a pool instruction (ROUGE-L {nearest.score:.3f} > "
                 f"{s.threshold}): {nearest.text!r}"
             )
+        result = self.pool.check(text, avg=True)
         self.pool.add(text)
         return {
             "most_similar_instructions": {m.text: round(m.score, 4) for m in result.top},
