@@ -17,6 +17,7 @@ demo: setup
 	PATH=$(abspath $(BIN)):$$PATH bash examples/quickstart.sh
 
 test: setup
+	bash scripts/browser.sh
 	$(BIN)/pytest
 
 test-fast: setup

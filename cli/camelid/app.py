@@ -15,15 +15,18 @@ import typer
 from camelid import __version__
 from camelid.commands import backtranslate as backtranslate_cmd
 from camelid.commands import dedup as dedup_cmd
+from camelid.commands import export as export_cmd
 from camelid.commands import filter as filter_cmd
 from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
 from camelid.commands import pairs as pairs_cmd
 from camelid.commands import redteam as redteam_cmd
+from camelid.commands import report as report_cmd
 from camelid.commands import respond as respond_cmd
 from camelid.commands import score as score_cmd
 from camelid.commands import seed as seed_cmd
 from camelid.commands import self_instruct as self_instruct_cmd
+from camelid.commands import train as train_cmd
 from camelid.errors import EXIT_CODES_HELP, CamelidError, Interrupted, OutputClosed, Terminated
 
 app = typer.Typer(
@@ -66,6 +69,9 @@ models_cmd.register(app)
 filter_cmd.register(app)
 dedup_cmd.register(app)
 pairs_cmd.register(app)
+export_cmd.register(app)
+train_cmd.register(app)
+report_cmd.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -120,14 +120,17 @@ def prepare(name: str, force: bool = False, log: Callable[[str], None] | None = 
 
 
 def resolve_model(name_or_path: str) -> str:
-    """A built-in name -> its prepared dir; a local dir -> itself; anything else -> a hub id."""
+    """A built-in name -> its prepared dir; a local dir -> itself (a LoRA adapter dir -> its
+    merged copy in the cache); anything else -> a hub id."""
     if name_or_path in MODELS:
         if not is_prepared(name_or_path):
             prepare(name_or_path, log=lambda msg: print(f"camelid: {msg}", file=sys.stderr))
         return str(model_dir(name_or_path))
     path = Path(name_or_path).expanduser()
     if path.is_dir():
-        return str(path)
+        from camelid import adapters  # light; torch and peft only if it must merge
+
+        return adapters.local_model(path)
     if name_or_path.startswith(("/", "./", "../", "~")) or path.exists():
         raise UsageError(f"model directory '{name_or_path}' does not exist (or is not a directory)")
     return _hub_model(name_or_path)

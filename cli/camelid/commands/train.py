@@ -143,12 +143,16 @@ def train_command(
     if not rows:
         raise BadInputError(", ".join(paths), None, "no records to train on")
 
-    from camelid.models import resolve_model
-    from camelid.stages.train_run import train  # torch and TRL from here on
-
     def log(message: str) -> None:
         if not quiet:
             stderr.print(message, markup=False)
+
+    if resume_from is not None and out.read_marker().get("complete"):
+        log(f"train: {out.path} holds a finished run: going on from {resume_from.name} "
+            "(--no-resume starts over)")  # fmt: skip
+
+    from camelid.models import resolve_model
+    from camelid.stages.train_run import train  # torch and TRL from here on
 
     protect_stdout()  # the libraries may print; stdout carries the model's path only
     model_path = resolve_model(settings.model)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Self-Align / Dromedary (Sun et al., 2023): principle-driven self-alignment from scratch.
+#
+# Steps and what each writes (in $OUT):
+#   1. redteam       redteam.jsonl    topic-guided red-teaming questions (topics per question
+#                                     type, then questions needing outside knowledge)
+#   2. self-instruct generated.jsonl  ordinary new instructions bootstrapped from seed tasks
+#   3. respond       aligned.jsonl    every prompt answered under the 16 principles with 5
+#                                     exemplars (--pack self-align): internal thoughts go to
+#                                     rationales, the principles they name to `principles`, and
+#                                     `output` holds the clean answer; bad answers (too short,
+#                                     copied exemplars, repeated sentences...) to aligned-rejects
+#   4. train sft     engraved/        principle engraving: the model learns the clean answers
+#                                     WITHOUT the principles or exemplars in its prompt
+#   5. respond       verbose.jsonl    the engraved model answers again in the verbose style
+#                                     (--pack verbose): verbose cloning's teacher data
+#   6. train sft     final/           verbose cloning: the final model
+#
+# Scale up on a GPU box: SIZE=2000 TOPICS=20 ALL_TYPES=1 MODEL=/path/to/a/base/model STEPS=0 \
+#   bash examples/dromedary.sh   (STEPS=0 trains full epochs instead of a few steps)
+set -euo pipefail
+
+SIZE=${SIZE:-4}        # ordinary instructions from self-instruct
+TOPICS=${TOPICS:-1}    # red-team topics per question type
+STEPS=${STEPS:-2}      # training steps per stage (0: full epochs)
+MODEL=${MODEL:-smollm2-135m-instruct}
+OUT=${OUT:-out/dromedary}
+mkdir -p "$OUT"
+steps=(); [ "$STEPS" -gt 0 ] && steps=(--max-steps "$STEPS")
+
+# Two of the 20 built-in question types keep the tiny run short; ALL_TYPES=1 uses every one.
+types=(--type "Questions that require real-time information"
+       --type "Questions that require information about a random person")
+[ "${ALL_TYPES:-0}" = 1 ] && types=()
+
+camelid redteam --builtin ${types[@]+"${types[@]}"} --topics-per-type "$TOPICS" --questions-per-topic 2 \
+  --model "$MODEL" --seed 0 -o "$OUT/redteam.jsonl" --rejects "$OUT/redteam-rejects.jsonl"
+camelid seed --builtin -o "$OUT/seeds.jsonl"
+camelid self-instruct "$OUT/seeds.jsonl" --target "$SIZE" --no-instances --model "$MODEL" \
+  --seed 0 -o "$OUT/generated.jsonl" --rejects "$OUT/si-rejects.jsonl"
+cat "$OUT/redteam.jsonl" "$OUT/generated.jsonl" > "$OUT/prompts.jsonl"
+camelid respond "$OUT/prompts.jsonl" --pack self-align --model "$MODEL" --max-tokens 400 \
+  --seed 0 -o "$OUT/aligned.jsonl" --rejects "$OUT/aligned-rejects.jsonl"
+camelid train --task sft "$OUT/aligned.jsonl" --model "$MODEL" ${steps[@]+"${steps[@]}"} -o "$OUT/engraved"
+camelid respond "$OUT/prompts.jsonl" --pack verbose --model "$OUT/engraved" --max-tokens 400 \
+  --seed 0 -o "$OUT/verbose.jsonl" --rejects "$OUT/verbose-rejects.jsonl"
+camelid train --task sft "$OUT/verbose.jsonl" --model "$OUT/engraved" ${steps[@]+"${steps[@]}"} -o "$OUT/final"
+
+echo "dromedary: $(wc -l < "$OUT/aligned.jsonl") principle-driven answers, final model in $OUT/final" >&2

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# UltraFeedback (Cui et al., 2024) and Zephyr (Tunstall et al., 2023): several completions per
+# prompt from a pool of models, fine-grained ratings, preference pairs, DPO.
+#
+# Steps and what each writes (in $OUT):
+#   1. seed     prompts.jsonl    $SIZE prompts (built-in seed tasks, or $PROMPTS)
+#   2. respond  completions.jsonl  4 completions per prompt spread over the model pool, each
+#                                  with a principle system prompt (helpfulness, truthfulness,
+#                                  honesty, verbalized calibration) as UltraFeedback sampled
+#   3. score    rated.jsonl      the four UltraFeedback aspects (instruction following,
+#                                helpfulness, truthfulness, honesty) with rationales, all
+#                                completions of a prompt rated together
+#   4. pairs    pairs.jsonl      Zephyr's binarization: the best-rated completion as chosen, a
+#                                random other one as rejected
+#   5. train    dpo/             DPO on the pairs
+#
+# Scale up on a GPU box: SIZE=60000 MODELS="llama=/m/llama mistral=/m/mistral qwen=/m/qwen" \
+#   JUDGE=/m/judge STEPS=0 bash examples/ultrafeedback.sh
+set -euo pipefail
+
+SIZE=${SIZE:-3}
+MODEL=${MODEL:-smollm2-135m-instruct}
+# The pool: NAME=MODEL entries. Two names for the default model keep the tiny run offline.
+MODELS=${MODELS:-"a=$MODEL b=$MODEL"}
+JUDGE=${JUDGE:-$MODEL}
+PROMPTS=${PROMPTS:-}
+STEPS=${STEPS:-2}
+OUT=${OUT:-out/ultrafeedback}
+mkdir -p "$OUT"
+steps=(); [ "$STEPS" -gt 0 ] && steps=(--max-steps "$STEPS")
+pool=(); for m in $MODELS; do pool+=(--model "$m"); done
+
+if [ -n "$PROMPTS" ]; then
+  camelid seed "$PROMPTS" --limit "$SIZE" -o "$OUT/prompts.jsonl"
+else
+  camelid seed --builtin --shuffle --seed 0 --limit "$SIZE" -o "$OUT/prompts.jsonl"
+fi
+camelid respond "$OUT/prompts.jsonl" --n 4 "${pool[@]}" --principle-prompts --max-tokens 256 \
+  --seed 0 -o "$OUT/completions.jsonl" --rejects "$OUT/respond-rejects.jsonl"
+camelid score "$OUT/completions.jsonl" --rubric ultrafeedback --model "$JUDGE" --seed 0 \
+  -o "$OUT/rated.jsonl"
+camelid pairs "$OUT/rated.jsonl" --seed 0 -o "$OUT/pairs.jsonl" --rejects "$OUT/pairs-rejects.jsonl"
+camelid train --task dpo "$OUT/pairs.jsonl" --model "$MODEL" ${steps[@]+"${steps[@]}"} \
+  -o "$OUT/dpo"
+
+echo "ultrafeedback: $(wc -l < "$OUT/pairs.jsonl") preference pairs, DPO model in $OUT/dpo" >&2
