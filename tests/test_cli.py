@@ -22,6 +22,7 @@ COMMANDS = [
     "pairs",
     "export",
     "train",
+    "report",
     "packs list",
     "packs show",
     "packs render",

@@ -168,3 +168,27 @@ def test_duplicate_keys_last_one_wins(tmp_path: Path) -> None:
     assert kept.returncode == 0 and kept.stdout.encode() == src.read_bytes()  # copied as it was
     rendered = camelid("packs", "render", "plain", str(src))
     assert rendered.returncode == 0 and "last" in rendered.stdout and "first" not in rendered.stdout
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
+def test_generation_command_meets_a_late_bad_line_before_writing(
+    tmp_path: Path, existing: bool
+) -> None:
+    # Generation commands write -o in place batch by batch (for --resume), so they read their
+    # whole input first: a bad last line stops the run before any record is written.
+    src, out, replies = tmp_path / "in.jsonl", tmp_path / "out.jsonl", tmp_path / "replies.jsonl"
+    src.write_bytes(b"".join(good(n) + b"\n" for n in range(1, 9)) + b"[1]\n")
+    replies.write_text('"an answer"\n')
+    if existing:
+        out.write_bytes(b'{"old": true}\n')
+    result = camelid("respond", str(src), "--engine", "scripted", "--replies", str(replies),
+                     "--batch-size", "1", "-o", str(out), "--rejects", str(tmp_path / "r.jsonl"))  # fmt: skip
+    assert result.returncode == 65
+    assert result.stderr.endswith(
+        f"camelid: error: {src}:9: expected a JSON object, got an array\n"
+    )
+    names = (
+        ["in.jsonl", "out.jsonl", "replies.jsonl"] if existing else ["in.jsonl", "replies.jsonl"]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == names
+    assert not existing or out.read_bytes() == b'{"old": true}\n'

@@ -181,12 +181,14 @@ class AtomicWriter:
         self.count = 0
         self._tmp: Path | None = None
         self._created = False  # written in place by us: removed again if nothing got in
+        self._lazy = False  # in place, not opened yet
         if self.path is None:
             self._out: IO[bytes] = sys.stdout.buffer
         elif direct and not append and not _special(self.path):
             # Long generation runs write in place, flushed batch by batch, so that a killed run
-            # leaves its finished records where --resume finds them.
-            self._out = open(self.path, "wb")  # noqa: SIM115
+            # leaves its finished records where --resume finds them. Opened at the first write:
+            # a run that fails before then (bad input) leaves an existing file as it was.
+            self._lazy = True
             self._created = True
         elif append or _special(self.path):
             # A device or pipe (/dev/null, /dev/stderr, a fifo) is written in place: renaming a
@@ -203,8 +205,14 @@ class AtomicWriter:
             self._tmp = Path(tmp)
             self._out = os.fdopen(fd, "wb")
 
+    def _open_in_place(self) -> None:
+        if self._lazy and self.path is not None:
+            self._out = open(self.path, "wb")  # noqa: SIM115
+            self._lazy = False
+
     def write(self, obj: Record | dict[str, Any]) -> None:
         data = obj.to_dict() if isinstance(obj, Record) else obj
+        self._open_in_place()
         try:
             self._out.write(dumps(data))
         except BrokenPipeError:
@@ -212,12 +220,15 @@ class AtomicWriter:
         self.count += 1
 
     def flush(self) -> None:
+        if self._lazy:
+            return
         try:
             self._out.flush()
         except BrokenPipeError:
             raise OutputClosed from None
 
     def commit(self) -> None:
+        self._open_in_place()  # a run that wrote nothing still leaves its (empty) output
         self.flush()
         if self.path is None:
             return
@@ -228,7 +239,7 @@ class AtomicWriter:
             os.replace(self._tmp, self.path)
 
     def abort(self) -> None:
-        if self.path is None:
+        if self.path is None or self._lazy:
             return
         self._out.close()
         if self._tmp is not None:

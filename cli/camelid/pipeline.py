@@ -62,7 +62,10 @@ class Run:
         self._started = time.monotonic()
         self._out = AtomicWriter(output, append=append, direct=resumable)
         try:
-            self._rejects = AtomicWriter(rejects, append=append) if rejects else None
+            # Rejects of a generation run are kept batch by batch too: a resumed run skips them.
+            self._rejects = (
+                AtomicWriter(rejects, append=append, direct=resumable) if rejects else None
+            )
         except BaseException:
             self._out.abort()  # leave no temp file behind for the output either
             raise
@@ -105,7 +108,16 @@ class Run:
             )
 
     def records(self, paths: Iterable[str]) -> Iterator[Record]:
-        """Records from the input files in order; a bad line stops the run unless skipping."""
+        """Records from the input files in order; a bad line stops the run unless skipping.
+
+        A generation run reads its whole input first: a bad line late in a file then stops the
+        run before any model time is spent on it and before anything is written.
+        """
+        if self.resumable:
+            return iter(list(self._read(paths)))
+        return self._read(paths)
+
+    def _read(self, paths: Iterable[str]) -> Iterator[Record]:
         for name, number, line in iter_lines(paths):
             try:
                 record = to_record(name, number, parse_object(name, number, line))
@@ -138,6 +150,8 @@ class Run:
 
     def flush(self) -> None:
         self._out.flush()
+        if self._rejects is not None:
+            self._rejects.flush()
 
     def reject(self, reject: Reject) -> None:
         self.rejected += 1

@@ -19,7 +19,7 @@ from camelid.io import iter_lines, parse_object, to_record
 from camelid.records import LineageEntry, Record
 
 # What must match between the run that wrote a file and the run resuming it.
-RESUME_KEYS = ("pack", "pack_version", "template_hash", "model", "seed")
+RESUME_KEYS = ("pack", "pack_version", "template_hash", "model", "sampling", "seed")
 
 
 def repair_torn_tail(path: Path) -> int:
@@ -134,6 +134,13 @@ class Resumption:
         check_settings(existing, stage, current, output or "-", force, keys)
         self.done = {r.id for r in existing} | rejected_ids(rejects, resume)
         self.skipped = 0
+        self._check = (existing, stage, current, output or "-", force)
+
+    def check_model(self, model: str | None) -> None:
+        """The model is known once the engine is open (a server names the one it serves)."""
+        existing, stage, current, output, force = self._check
+        entry = current.model_copy(update={"model": model})
+        check_settings(existing, stage, entry, output, force, ("model",))
 
     def pending(self, records: Iterable[Record]) -> Iterator[Record]:
         for record in records:

@@ -85,6 +85,7 @@ def backtranslate_command(
             "backtranslate", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
         ) as run,
     ):
+        done.check_model(engine.model)
         for batch in backtranslate(
             done.pending(run.records(paths)), p, engine, sampling, options.batch_size
         ):

@@ -151,6 +151,7 @@ def respond_command(
     source = pool[0].source if pool else None
     with open_engine(options, source, quiet=quiet) as engine:
         single = responder([pool[0].name if pool else engine.model])
+        done.check_model(single.models[0])
         with Run(
             "respond", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
         ) as run:

@@ -76,6 +76,7 @@ def score_command(
         open_engine(options, judge_model, quiet=quiet) as engine,
         Run("score", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True) as run,
     ):
+        done.check_model(engine.model)
         failed = 0
         records = done.pending(run.records(paths))
         for batch in score(records, pack, engine, sampling, separately, options.batch_size):
