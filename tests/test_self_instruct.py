@@ -258,3 +258,20 @@ def test_cli_seeds_without_instructions_are_refused(tmp_path) -> None:
     result = run(seeds, replies(tmp_path, NEW_TASKS))
     assert result.returncode == 2
     assert f"no seed task with an instruction in {seeds}" in result.stderr
+
+
+def test_resume_pool_holds_instructions_dropped_for_their_instances(tmp_path) -> None:
+    from camelid.commands.self_instruct import _dropped_for_instances
+
+    rejects = tmp_path / "rej.jsonl"
+    entries = [
+        {"stage": "self-instruct", "reason": "no usable instance (empty output)",
+         "record": {"instruction": "Name three rivers in Peru."}},
+        {"stage": "self-instruct", "reason": "too similar to a pool instruction (ROUGE-L 0.800 > 0.7): 'x'",
+         "record": {"instruction": "Name three rivers of Peru."}},
+        {"stage": "redteam", "reason": "no usable instance (x)", "record": {"instruction": "Other."}},
+    ]  # fmt: skip
+    rejects.write_text("".join(json.dumps(e) + "\n" for e in entries) + '{"stage": "self-in')
+    assert _dropped_for_instances(str(rejects), resume=True) == ["Name three rivers in Peru."]
+    assert _dropped_for_instances(str(rejects), resume=False) == []
+    assert _dropped_for_instances(None, resume=True) == []

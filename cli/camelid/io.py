@@ -219,6 +219,18 @@ class AtomicWriter:
             raise OutputClosed from None
         self.count += 1
 
+    def write_many(self, objs: Iterable[Record | dict[str, Any]]) -> None:
+        """Several records in one write: a kill lands before or after the batch, not inside."""
+        blob = b"".join(dumps(o.to_dict() if isinstance(o, Record) else o) for o in objs)
+        if not blob:
+            return
+        self._open_in_place()
+        try:
+            self._out.write(blob)
+        except BrokenPipeError:
+            raise OutputClosed from None
+        self.count += blob.count(b"\n")
+
     def flush(self) -> None:
         if self._lazy:
             return

@@ -145,8 +145,27 @@ class Run:
         self._tick()
 
     def write_all(self, items: Iterable[Record | Reject]) -> None:
+        """A batch (a list): its records in one write, so a kill lands before or after it, then
+        its rejects. Any other iterable streams through in chunks of the same kind."""
+        if isinstance(items, list):
+            self._write_batch(items)
+            return
+        chunk: list[Record | Reject] = []
         for item in items:
-            self.write(item)
+            chunk.append(item)
+            if len(chunk) == 1024:
+                self._write_batch(chunk)
+                chunk = []
+        self._write_batch(chunk)
+
+    def _write_batch(self, batch: list[Record | Reject]) -> None:
+        records = [item for item in batch if not isinstance(item, Reject)]
+        self._out.write_many(records)  # type: ignore[arg-type]
+        self.written += len(records)
+        for item in batch:
+            if isinstance(item, Reject):
+                self.reject(item)
+        self._tick()
 
     def flush(self) -> None:
         self._out.flush()

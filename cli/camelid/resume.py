@@ -97,20 +97,29 @@ def check_settings(
 
 def rejected_ids(rejects: str | None, resume: bool) -> set[str]:
     """Ids of the records a resumed run already rejected (they are not tried again)."""
+    ids = set()
+    for entry in rejected_entries(rejects, resume):
+        record = entry.get("record")
+        if isinstance(record, dict) and isinstance(record.get("id"), str):
+            ids.add(record["id"])
+    return ids
+
+
+def rejected_entries(rejects: str | None, resume: bool) -> list[dict[str, Any]]:
+    """The entries of the --rejects file a resumed run continues ([] when there is none)."""
     if not resume or rejects in (None, "-") or not Path(rejects).is_file():
-        return set()
+        return []
     path = Path(rejects)
     repair_torn_tail(path)
-    ids = set()
+    entries = []
     for line in path.read_bytes().splitlines():
         try:
             entry = orjson.loads(line)
         except orjson.JSONDecodeError:
             continue  # a reject file is a log for people; an odd line there costs a redo only
-        record = entry.get("record") if isinstance(entry, dict) else None
-        if isinstance(record, dict) and isinstance(record.get("id"), str):
-            ids.add(record["id"])
-    return ids
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
 
 
 class Resumption:

@@ -20,7 +20,7 @@ from camelid.commands.generation import open_engine, protect_stdout
 from camelid.errors import UsageError
 from camelid.packs import Pack, load_pack
 from camelid.pipeline import Reject, Run
-from camelid.resume import RESUME_KEYS, check_settings, load_existing
+from camelid.resume import RESUME_KEYS, check_settings, load_existing, rejected_entries
 
 STAGE = "self-instruct"
 GENERATION_PARSERS = ("task_list", "alpaca_batch")
@@ -88,7 +88,12 @@ def self_instruct(
         int, typer.Option(help="Give up after this many prompts [default: 20 per target].", min=0)
     ] = 0,
     resume: Annotated[
-        bool, typer.Option(help="Continue the run in -o FILE, pool included.")
+        bool,
+        typer.Option(
+            help="Continue the run in -o FILE, pool included (give the same --rejects: "
+            "instructions dropped for want of an instance stay in the pool, as in a run "
+            "that never stopped)."
+        ),
     ] = False,
     force: Annotated[
         bool, typer.Option(help="With --resume: go on even if the settings changed.")
@@ -163,7 +168,8 @@ def self_instruct(
                     threshold=threshold,
                     tokenizer=tokenizer,  # type: ignore[arg-type]
                 ),
-                [clean_instruction(r.instruction or "") for r in [*human, *machine]],
+                [clean_instruction(r.instruction or "") for r in [*human, *machine]]
+                + _dropped_for_instances(rejects, resume),
             )
             maker = None
             if instances and not alpaca:
@@ -216,6 +222,22 @@ def _generation_pack(name: str) -> Pack:
             "self-instruct, alpaca, or a pack whose parser is task_list or alpaca_batch"
         )
     return pack
+
+
+def _dropped_for_instances(rejects: str | None, resume: bool) -> list[str]:
+    """Instructions that passed novelty but got no usable instance: they entered the pool when
+    they were made (as in Self-Instruct, where instances come later), so a resumed run needs
+    them there too; the --rejects file of the stopped run holds them."""
+    from camelid.stages.self_instruct import NO_INSTANCE
+
+    return [
+        entry["record"]["instruction"]
+        for entry in rejected_entries(rejects, resume)
+        if entry.get("stage") == STAGE
+        and str(entry.get("reason", "")).startswith(NO_INSTANCE)
+        and isinstance(entry.get("record"), dict)
+        and isinstance(entry["record"].get("instruction"), str)
+    ]
 
 
 def _default(value: int | None, default: int) -> int:

@@ -28,6 +28,7 @@ from camelid.stages.instruction_filters import (
 from camelid.stages.instruction_pool import InstructionGate, clean_instruction
 
 STAGE = "self-instruct"
+NO_INSTANCE = "no usable instance"  # the reason's start for an instruction dropped for them
 
 
 @dataclass
@@ -169,7 +170,7 @@ class Bootstrap:
         for (task, novelty), inst in zip(admitted, made, strict=True):
             if not inst.kept:
                 why = "; ".join(sorted(set(inst.reasons))) or "no instances in the reply"
-                rejects.append(Reject(STAGE, f"no usable instance ({why})", record=_raw(task)))
+                rejects.append(Reject(STAGE, f"{NO_INSTANCE} ({why})", record=_raw(task)))
                 continue
             (first_input, first_output) = inst.kept[0]
             used = output_first if inst.is_classification else input_first
