@@ -27,17 +27,22 @@ DOCS=${DOCS:-README.md}
 SEEDS=${SEEDS:-}
 SIZE=${SIZE:-6}          # segments used
 MIN_QUALITY=${MIN_QUALITY:-4}
-STEPS=${STEPS:-2}
+STEPS=${STEPS:-2}        # training steps of each sft model (0: full epochs)
+# Turning the model around takes more than a couple of steps: with fewer than ~30 here, the
+# 135M model kept answering the segment instead of asking for it. 0 with STEPS=0: full epochs.
+BACKWARD_STEPS=${BACKWARD_STEPS:-$(( STEPS > 0 ? 30 : 0 ))}
 OUT=${OUT:-out/humpback}
 mkdir -p "$OUT"
 steps=(); [ "$STEPS" -gt 0 ] && steps=(--max-steps "$STEPS")
+backward=(); [ "$BACKWARD_STEPS" -gt 0 ] && backward=(--max-steps "$BACKWARD_STEPS" --batch-size 4 \
+  --grad-accum 1 --max-length 512 --lr 3e-4)  # a short run: small batches, a higher rate
 
 if [ -n "$SEEDS" ]; then
   camelid seed "$SEEDS" -o "$OUT/seeds.jsonl"
 else
   camelid seed --builtin -o "$OUT/seeds.jsonl"
 fi
-camelid train --task backward "$OUT/seeds.jsonl" --model "$MODEL" ${steps[@]+"${steps[@]}"} \
+camelid train --task backward "$OUT/seeds.jsonl" --model "$MODEL" ${backward[@]+"${backward[@]}"} \
   -o "$OUT/backward"
 camelid seed "$DOCS" --limit "$SIZE" -o "$OUT/segments.jsonl"
 camelid backtranslate "$OUT/segments.jsonl" --pack backward --model "$OUT/backward" --seed 0 \

@@ -113,6 +113,7 @@ def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
     out = tmp_path / "out.jsonl"
     rng = random.Random(20261122)
     kills = 0
+    written_at_kills = []
     for attempt in range(5):  # four kill -9 at random moments, then one run to the end
         extra = ("--resume",) if attempt else ()
         proc = subprocess.Popen(command(server, inputs, out, *extra), stderr=subprocess.PIPE)
@@ -122,11 +123,13 @@ def test_kill_9_at_random_moments_then_resume_equals_an_uninterrupted_run(
             proc.kill()
             proc.wait()
             kills += 1
+            written_at_kills.append(len(out.read_text().splitlines()) if out.exists() else 0)
             continue
         assert proc.returncode == 0, proc.stderr.read().decode() if proc.stderr else ""
         if attempt < 4:
             break  # finished before its kill point
     assert kills >= 2, "the run was never interrupted: the kill points missed it"
+    assert any(0 < n < KEPT for n in written_at_kills), f"no kill mid-run: {written_at_kills}"
     assert by_id(rows(out)) == by_id(expected)
     assert by_id(rows(out.with_suffix(".rejects"))).keys() == by_id(expected_rejects).keys()
 

@@ -42,7 +42,12 @@ def rows(path: Path) -> list[dict]:
 
 
 def is_model_dir(path: Path) -> bool:
-    return (path / "config.json").is_file() and any(path.glob("*.safetensors"))
+    """A whole model, or a LoRA adapter (which every --model merges into its base on first use)."""
+    whole = (path / "config.json").is_file() and any(path.glob("model*.safetensors"))
+    adapter = (path / "adapter_config.json").is_file() and (
+        path / "adapter_model.safetensors"
+    ).is_file()
+    return whole or adapter
 
 
 def test_self_instruct_recipe(tmp_path: Path) -> None:
@@ -69,11 +74,11 @@ def test_dromedary_recipe(tmp_path: Path) -> None:
 
 
 def test_humpback_recipe(tmp_path: Path) -> None:
-    result = run_recipe("humpback.sh", tmp_path, SIZE="4")
+    result = run_recipe("humpback.sh", tmp_path, SIZE="6")
     assert is_model_dir(tmp_path / "backward")
     segments = rows(tmp_path / "segments.jsonl")
     augmented = rows(tmp_path / "augmented.jsonl")
-    assert len(segments) == 4 and augmented
+    assert len(segments) == 6 and augmented
     assert all(r["source"] == "augmented" and r["instruction"] for r in augmented)
     scored = rows(tmp_path / "scored.jsonl")
     assert [r["id"] for r in scored] == [r["id"] for r in augmented]
