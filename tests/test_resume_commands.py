@@ -152,3 +152,22 @@ def test_resume_refuses_another_model_or_other_sampling_unless_forced(
     assert out.read_bytes() == before  # refused runs leave the file as it was
     forced = run(server, name, src, out, "--resume", "--model", "other-model", "--force")
     assert forced.returncode == 0 and out.read_bytes() == before  # nothing left to do
+
+
+def test_a_run_stopped_before_its_first_batch_leaves_an_existing_file_alone(
+    tmp_path: Path,
+) -> None:
+    from camelid.errors import Terminated
+    from camelid.pipeline import Run
+    from camelid.records import make_record
+
+    out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
+    out.write_text('{"old": true}\n')
+    with pytest.raises(Terminated), Run("respond", str(out), str(rejects), resumable=True):
+        raise Terminated("terminated")  # e.g. SIGTERM while the engine loads
+    assert out.read_text() == '{"old": true}\n' and not rejects.exists()
+
+    with pytest.raises(Terminated), Run("respond", str(out), resumable=True, quiet=True) as run:
+        run.write_all([make_record(instruction="a", output="b")])
+        raise Terminated("terminated")
+    assert [json.loads(line)["output"] for line in out.read_text().splitlines()] == ["b"]

@@ -239,8 +239,12 @@ class AtomicWriter:
         except BrokenPipeError:
             raise OutputClosed from None
 
-    def commit(self) -> None:
-        self._open_in_place()  # a run that wrote nothing still leaves its (empty) output
+    def commit(self, create: bool = True) -> None:
+        """Finish the file. create=False (a stopped run): an in-place file that was never
+        written is not created, so an earlier file of that name stays as it was."""
+        if self._lazy and not create:
+            return
+        self._open_in_place()  # a finished run that wrote nothing still leaves its output
         self.flush()
         if self.path is None:
             return

@@ -95,7 +95,7 @@ class Run:
         keep = exc_type is None or (stopped and self.resumable)
         for writer in writers:
             if keep:
-                writer.commit()
+                writer.commit(create=exc_type is None)
             else:
                 writer.abort()
         if exc_type is None:

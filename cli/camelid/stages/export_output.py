@@ -34,9 +34,9 @@ class JsonArrayWriter(AtomicWriter):
         self._raw((b",\n" if self.count else b"[\n") + dumps(data).rstrip(b"\n"))
         self.count += 1
 
-    def commit(self) -> None:
+    def commit(self, create: bool = True) -> None:
         self._raw(b"\n]\n" if self.count else b"[]\n")
-        super().commit()
+        super().commit(create)
 
     def _raw(self, data: bytes) -> None:
         # AtomicWriter.write puts a whole JSON line; an array needs its brackets and commas.
