@@ -84,7 +84,7 @@ def respond_command(
     leak_words: Annotated[
         int,
         typer.Option(
-            help="This many words in a row from the pack's exemplars or principles: a leak.",
+            help="This many words in a row from the pack's exemplars: a leak.",
             min=2,
             rich_help_panel=FILTER,
         ),
