@@ -87,15 +87,16 @@ def resolve_options(flags: dict[str, Any], config: str | None = None) -> EngineO
         if value not in (None, ""):
             merged[name] = value
     if config:
-        merged |= _read_config(config)
+        merged |= read_config(config, EngineOptions)
     merged |= {k: v for k, v in flags.items() if v is not None}
     try:
         return EngineOptions.model_validate(merged)
     except ValidationError as exc:
-        raise UsageError(_describe(exc)) from None
+        raise UsageError(describe_errors(exc)) from None
 
 
-def _read_config(path: str) -> dict[str, Any]:
+def read_config(path: str, model: type[BaseModel]) -> dict[str, Any]:
+    """A --config YAML file as settings of `model`; unknown keys refused (typos fail at once)."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
@@ -105,7 +106,7 @@ def _read_config(path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"--config {path}: expected a mapping of settings")
     data = {str(k).replace("-", "_"): v for k, v in data.items()}
-    known = set(EngineOptions.model_fields)
+    known = set(model.model_fields)
     unknown = sorted(set(data) - known)
     if unknown:
         raise UsageError(
@@ -115,7 +116,8 @@ def _read_config(path: str) -> dict[str, Any]:
     return data
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_errors(exc: ValidationError) -> str:
+    """Validation errors as one line, each setting named as the flag the user would type."""
     parts = []
     for err in exc.errors()[:3]:
         message = str(err["msg"]).removeprefix("Value error, ")

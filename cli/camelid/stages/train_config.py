@@ -10,12 +10,11 @@ linear layer.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from camelid.engines.options import describe_errors, read_config
 from camelid.errors import UsageError
 
 # Learning rates by (task kind, full fine-tuning?).
@@ -83,7 +82,7 @@ class TrainConfig(BaseModel):
 
 def resolve_train_config(flags: dict[str, Any], config: str | None = None) -> TrainConfig:
     """Flags (None: not given) over the YAML file, validated."""
-    merged = _read_config(config) if config else {}
+    merged = read_config(config, TrainConfig) if config else {}
     merged |= {k: v for k, v in flags.items() if v is not None}
     for name in ("task", "output"):
         if name not in merged:
@@ -92,35 +91,4 @@ def resolve_train_config(flags: dict[str, Any], config: str | None = None) -> Tr
     try:
         return TrainConfig.model_validate(merged)
     except ValidationError as exc:
-        raise UsageError(_describe(exc)) from None
-
-
-def _read_config(path: str) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise UsageError(f"--config {path}: no such file") from None
-    except yaml.YAMLError as exc:
-        raise UsageError(f"--config {path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"--config {path}: expected a mapping of settings")
-    data = {str(k).replace("-", "_"): v for k, v in data.items()}
-    known = set(TrainConfig.model_fields)
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise UsageError(
-            f"--config {path}: unknown setting {', '.join(unknown)} "
-            f"(known: {', '.join(sorted(known))})"
-        )
-    return data
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        message = str(err["msg"]).removeprefix("Value error, ")
-        if err["loc"]:  # one setting: name it as the flag the user would type
-            flag = "--" + str(err["loc"][0]).replace("_", "-")
-            message = f"{flag}: {message} (got {err['input']!r})"
-        parts.append(message)
-    return "; ".join(parts)
+        raise UsageError(describe_errors(exc)) from None
