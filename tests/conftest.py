@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.fake_openai import FakeOpenAI, Reply
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -35,3 +38,18 @@ def camelid(
 def cache_env(tmp_path: Path) -> dict[str, str]:
     """An isolated camelid cache for a test."""
     return {"CAMELID_CACHE": str(tmp_path / "cache")}
+
+
+@pytest.fixture
+def fake_openai() -> Iterator[Callable[..., FakeOpenAI]]:
+    """Start fake OpenAI-compatible servers (tests/fake_openai.py); all stop with the test."""
+    started: list[FakeOpenAI] = []
+
+    def start(reply: Reply, **kw: object) -> FakeOpenAI:
+        server = FakeOpenAI(reply, **kw)  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()

@@ -10,17 +10,18 @@ import pytest
 from camelid.engines.base import Generation, Result
 from camelid.engines.scripted import ScriptedEngine
 from camelid.packs import load_pack
-from camelid.pipeline import Reject
-from camelid.records import LineageEntry, Record
-from camelid.stages.backtranslate import (
-    backtranslate,
+from camelid.records import LineageEntry, Record, Reject
+from camelid.runtime import batched
+from camelid.stages.backtranslate.filters import Exemplar, instruction_problem
+from camelid.stages.backtranslate.stage import (
+    Backtranslate,
     backward_messages,
     exemplars,
     max_chars,
     read_instruction,
 )
-from camelid.stages.backtranslate_filters import Exemplar, instruction_problem, words
-from camelid.stages.humpback_tags import AUGMENTED_TAG, SEED_TAG, tag_system_prompt
+from camelid.stages.backtranslate.tags import AUGMENTED_TAG, SEED_TAG, tag_system_prompt
+from camelid.text import word_tokens as words
 from tests.conftest import camelid
 
 SEGMENT = (
@@ -155,10 +156,9 @@ def test_default_pack_prompt_is_a_fixed_prefix_then_the_segment() -> None:
 
 def run(records: list[dict], engine: ScriptedEngine, pack: str = "backtranslate") -> list:
     p = load_pack(pack)
+    stage = Backtranslate(p, engine, p.sampling.merged(seed=1))
     recs = [Record.model_validate(r) for r in records]
-    return [
-        x for batch in backtranslate(recs, p, engine, p.sampling.merged(seed=1), 2) for x in batch
-    ]
+    return [x for batch in batched(recs, 2) for x in stage(batch)]
 
 
 def test_segment_gets_its_instruction() -> None:

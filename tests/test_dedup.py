@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from camelid.stages.ann import neighbour_pairs
-from camelid.stages.dedup_cluster import WINDOW, components, lsh_components, representatives
-from camelid.stages.minhash import MinHasher, MinHashParams, compact, estimate, optimal_bands
+from camelid.stages.dedup.ann import neighbour_pairs
+from camelid.stages.dedup.cluster import WINDOW, components, lsh_components, representatives
+from camelid.stages.dedup.minhash import MinHasher, MinHashParams, compact, estimate, optimal_bands
 from tests.conftest import SEED_TASKS, camelid
 
 # a~b: equal once normalized. c~d: one word of twelve changed (Jaccard 10/12, ROUGE-L 0.92).
@@ -330,7 +330,7 @@ def test_skip_bad_lines_keeps_numbering(data: Path) -> None:
 
 
 def test_exact_normalizes_case_punctuation_spaces_and_unicode_form() -> None:
-    from camelid.stages.dedup_exact import normalized_hash
+    from camelid.stages.dedup.exact import normalized_hash
 
     same = ["Café au lait?", "CAFE\u0301  au LAIT", "Ｃａｆé au lait!!"]  # combining, fullwidth
     assert len({normalized_hash(t) for t in same}) == 1

@@ -4,6 +4,8 @@ by its real consumer (datasets' json loader, load_from_disk, TRL's data utilitie
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 import pytest
 
 from camelid.records import Record
-from camelid.stages.export_formats import FORMATS, user_text
+from camelid.stages.export.formats import FORMATS, user_text
 from tests.conftest import camelid
 
 SEED = {"id": "s1", "instruction": "Name a colour.", "output": "Red.", "system": "Be brief."}
@@ -345,10 +347,15 @@ def test_hf_folder_splits_and_replaces(tmp_path: Path) -> None:
     assert sorted(together, key=str) == sorted(expected, key=str)
     first_test = data["test"].to_list()
 
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~mask  # not mkdtemp's 0700
+    folder.chmod(0o750)
     again = camelid(*args, "--seed", "3")  # replaces the folder with the same split
     assert again.returncode == 0, again.stderr
     assert load_from_disk(str(folder))["test"].to_list() == first_test
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "sft"]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o750  # a replaced folder keeps its mode
 
     pairs = camelid("export", "-f", "hf", "--as", "preference", "--test-size", "0",
                     str(jsonl(tmp_path / "p.jsonl", [PAIR, PAIR2])), "-o", str(folder))  # fmt: skip

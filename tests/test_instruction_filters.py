@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from camelid.stages.instruction_filters import (
+from camelid.stages.instructions.filters import (
     ALPACA_BLACKLIST,
     SELF_INSTRUCT_BLACKLIST,
     TRUNCATED,
@@ -15,6 +15,8 @@ from camelid.stages.instruction_filters import (
     filter_instances,
     instance_reject,
     instruction_reject,
+)
+from camelid.stages.instructions.parsers import (
     parse_alpaca_batch,
     parse_input_first,
     parse_output_first,

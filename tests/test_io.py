@@ -9,7 +9,7 @@ import pytest
 
 from camelid.errors import BadInputError
 from camelid.io import AtomicWriter, dumps, iter_lines, loads, parse_object, to_record
-from camelid.pipeline import Run
+from camelid.runtime import Run, RunOptions
 from tests.conftest import camelid
 
 ODD_STRINGS = [
@@ -99,9 +99,8 @@ def test_run_with_bad_line_writes_nothing(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text('{"instruction": "a"}\n{"instruction": "b"\n')
     out = tmp_path / "out.jsonl"
-    with pytest.raises(BadInputError), Run("t", str(out), quiet=True) as run:
-        for record in run.records([str(src)]):
-            run.write(record)
+    with pytest.raises(BadInputError), Run("t", RunOptions(str(out), quiet=True)) as run:
+        run.write(run.records([str(src)]))
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
@@ -173,7 +172,7 @@ def test_run_with_unwritable_rejects_leaves_no_temp_output(tmp_path: Path) -> No
     from camelid.errors import UsageError
 
     with pytest.raises(UsageError, match="does not exist"):
-        Run("t", str(tmp_path / "out.jsonl"), rejects=str(tmp_path / "no" / "rej.jsonl"))
+        Run("t", RunOptions(str(tmp_path / "out.jsonl"), str(tmp_path / "no" / "rej.jsonl")))
     assert list(tmp_path.iterdir()) == []
 
 

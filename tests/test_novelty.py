@@ -9,16 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from camelid.novelty import (
-    Match,
-    NoveltyPool,
-    _f1_array,
-    f1_from_lcs,
-    rouge_l,
-    rouge_tokenize,
-    tokenize,
-    unicode_tokenize,
-)
+from camelid.novelty import Match, NoveltyPool, _f1_array, f1_from_lcs, rouge_l
+from camelid.text import rouge_tokenize, tokenize, unicode_tokenize
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SEEDS = [

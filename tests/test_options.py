@@ -24,6 +24,18 @@ def test_precedence_flags_config_environment(tmp_path: Path, monkeypatch) -> Non
     assert resolve_options({}).model == "from-env"
 
 
+def test_every_engine_setting_can_come_from_the_environment(monkeypatch) -> None:
+    env = {"DTYPE": "float32", "CPU_KV_CACHE_GB": "3", "ENFORCE_EAGER": "false",
+           "TENSOR_PARALLEL_SIZE": "2", "API_KEY_ENV": "MY_KEY", "REQUEST_TIMEOUT": "9",
+           "MAX_RETRIES": "1", "PREFIX_CACHING": "0"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(f"CAMELID_{name}", value)
+    options = resolve_options({})
+    assert (options.dtype, options.cpu_kv_cache_gb, options.enforce_eager) == ("float32", 3, False)
+    assert (options.tensor_parallel_size, options.api_key_env) == (2, "MY_KEY")
+    assert (options.request_timeout, options.max_retries, options.prefix_caching) == (9, 1, False)
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [

@@ -108,6 +108,21 @@ def test_bad_manifest_names_file_and_field(tmp_path: Path) -> None:
         load_pack(str(folder))
 
 
+def test_a_bare_name_is_a_builtin_pack_even_with_a_folder_of_that_name_here(
+    tmp_path: Path, monkeypatch
+) -> None:
+    make_pack(tmp_path / "plain", "Q: {{ instruction }}")
+    make_pack(tmp_path / "mine", "Q: {{ instruction }}")
+    monkeypatch.chdir(tmp_path)
+    assert load_pack("plain").path != tmp_path / "plain"  # the built-in, not ./plain
+    assert load_pack("./plain").manifest.name == "mine"  # a path is a folder
+    with pytest.raises(UsageError, match="no pack named 'mine': .*; for the folder here, "
+                                         "write ./mine"):  # fmt: skip
+        load_pack("mine")
+    with pytest.raises(UsageError, match="^./nothing: not a pack folder"):
+        load_pack("./nothing")
+
+
 def test_unknown_pack_lists_builtins() -> None:
     with pytest.raises(UsageError, match="no pack named 'nope': built-in packs are .*plain"):
         load_pack("nope")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,13 @@ import pytest
 from camelid.engines.base import Generation
 from camelid.engines.scripted import ScriptedEngine
 from camelid.packs import load_pack
-from camelid.records import make_record
-from camelid.stages.instruction_pool import GateSettings, InstructionGate
-from camelid.stages.redteam import (
-    QuestionWriter,
-    TopicBrainstorm,
+from camelid.records import Record, Reject, make_record
+from camelid.runtime import Chain
+from camelid.stages.instructions.gate import GateSettings, NoveltyGate
+from camelid.stages.redteam.questions import QuestionWriter
+from camelid.stages.redteam.topics import (
+    Brainstorm,
+    TopicWriter,
     clean_topic,
     topic_record,
     topic_reject,
@@ -41,11 +44,11 @@ def test_topic_cleaning_and_rules(raw: str, clean: str, reason: str | None) -> N
     assert topic_reject(clean_topic(raw), {"water"}) == reason
 
 
-def brainstorm(reply, per_type: int, **kw) -> TopicBrainstorm:
+def brainstorm(reply, per_type: int, **kw) -> Brainstorm:
     pack = load_pack("redteam-topics")
     seeds = {SCIENCE: ["Water"], PEOPLE: ["Lady Gaga"]}
     engine = ScriptedEngine(reply if callable(reply) else (lambda p, s: reply))
-    return TopicBrainstorm(pack, engine, pack.sampling, seeds, per_type, **kw)
+    return Brainstorm(TopicWriter(pack, engine, pack.sampling), seeds, per_type, **kw)
 
 
 def test_brainstorm_balances_types_and_dedups_across_them() -> None:
@@ -70,7 +73,7 @@ def test_brainstorm_balances_types_and_dedups_across_them() -> None:
 def test_prompt_shows_other_types_lists_then_the_open_list() -> None:
     b = brainstorm(" Gravity", per_type=1)
     list(b.run())
-    prompt = b.engine.sent[0][0]
+    prompt = b.writer.engine.sent[0][0]
     assert prompt.endswith(f"Kind of question: {SCIENCE}\nTopics:\n1. Water\n2.")
     assert f"Kind of question: {PEOPLE}\nTopics:\n1. Lady Gaga\n" in prompt
 
@@ -78,7 +81,7 @@ def test_prompt_shows_other_types_lists_then_the_open_list() -> None:
 def test_brainstorm_stops_at_its_budget() -> None:
     b = brainstorm(" Water", per_type=3, max_prompts=4)
     assert list(b.run()) == []
-    assert len(b.engine.sent) == 4
+    assert len(b.writer.engine.sent) == 4
     assert {r.reason for r in b.rejects} == {"repeated topic 'Water'"}
 
 
@@ -99,10 +102,12 @@ def test_questions_pass_the_gate_and_carry_type_topic_lineage() -> None:
         make_record(instruction="What is the birth name of Lady Gaga?", question_type=PEOPLE,
                     topic="Lady Gaga"),
     ]  # fmt: skip
-    gate = InstructionGate(GateSettings(), [s.instruction for s in seeds])
-    writer = QuestionWriter(pack, engine, pack.sampling.merged(n=3), gate, seeds, shots=2)
+    gate = NoveltyGate("redteam", GateSettings(), [s.instruction for s in seeds])
+    writer = QuestionWriter(pack, engine, pack.sampling.merged(n=3), GateSettings(), seeds, shots=2)
     topic = topic_record(SCIENCE, "Coral reefs", [])
-    kept, rejects = writer.write([topic])
+    made = Chain([writer, gate])([topic])
+    kept = [o for o in made if isinstance(o, Record)]
+    rejects = [o for o in made if isinstance(o, Reject)]
     assert [k.instruction for k in kept] == ["What is the weight of a coral reef today?"]
     (question,) = kept
     assert question.source == "redteam"
@@ -110,10 +115,10 @@ def test_questions_pass_the_gate_and_carry_type_topic_lineage() -> None:
         SCIENCE, "Coral reefs",
     )  # fmt: skip
     assert "most_similar_instructions" in question.model_extra
-    assert [r.reason for r in rejects] == [
+    assert [r.reason for r in rejects] == [  # the filters' rejects first, then the gate's
+        "instruction has 1 word (allowed 4-150)",
         "too similar to a pool instruction (ROUGE-L 1.000 > 0.7): "
         "'What is the chemical formula of water?'",
-        "instruction has 1 word (allowed 4-150)",
     ]
     prompt = engine.sent[0][0]
     assert prompt.endswith(f"Kind: {SCIENCE}\nTopic: Coral reefs\nQuestion:")
@@ -180,3 +185,124 @@ def test_cli_usage_errors(tmp_path: Path, args: list[str], message: str) -> None
     result = camelid("redteam", "--builtin", "--engine", "scripted", "--replies",
                      replies(tmp_path, "x"), *args)  # fmt: skip
     assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+# ------------------------------------------------------------------ stopped and resumed
+
+SEEDS_TYPES = ["Questions that require scientific knowledge",
+               "Questions that require knowledge about famous people"]  # fmt: skip
+WORDS = ["amber", "basalt", "cobalt", "delta", "ember", "fjord", "garnet", "harbor", "indigo",
+         "jasper", "kelp", "lagoon", "meadow", "nectar", "opal", "prism"]  # fmt: skip
+
+
+VOCABULARY = [
+    "river",
+    "castle",
+    "violin",
+    "orbit",
+    "lantern",
+    "glacier",
+    "festival",
+    "copper",
+    "senate",
+    "harvest",
+    "tunnel",
+    "comet",
+    "parliament",
+    "orchard",
+    "volcano",
+    "treaty",
+    "ballet",
+    "canyon",
+    "monsoon",
+    "railway",
+    "bazaar",
+    "telescope",
+    "vineyard",
+    "dynasty",
+    "lighthouse",
+    "typhoon",
+    "manuscript",
+    "citadel",
+]
+
+
+def tgrt_reply(body: dict, headers: dict) -> tuple:
+    """One new topic per topic prompt, one question per question prompt, chosen by the prompt:
+    an interrupted-and-resumed run must then equal an uninterrupted one."""
+    from tests.fake_openai import choice, last_user_turn
+
+    prompt = last_user_turn(body)
+    key = int.from_bytes(prompt.encode()[-400:], "big") % 997
+    if prompt.endswith("Question:"):
+        rng = random.Random(prompt)
+        return choice(" Which " + " ".join(rng.sample(VOCABULARY, 8)) + "?")
+    return choice(f" {WORDS[key % len(WORDS)]} {key}")
+
+
+def tgrt(server: str, out: Path, *extra: str) -> list[str]:
+    import sys
+
+    config = out.parent / "engine.yaml"
+    config.write_text("max_retries: 0\nconcurrency: 1\n")
+    types = [arg for t in SEEDS_TYPES for arg in ("--type", t)]
+    return [sys.executable, "-m", "camelid", "redteam", str(REDTEAM_SEEDS), *types,
+            "--engine", "openai", "--base-url", server, "--config", str(config),
+            "--batch-size", "1", "-o", str(out), *extra]  # fmt: skip
+
+
+def stop_once(args: list[str], out: Path, lines: int) -> None:
+    """Run, and SIGTERM the run once `out` holds that many lines."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and len(out.read_text().splitlines()) >= lines:
+            proc.send_signal(signal.SIGTERM)
+            break
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+
+
+def test_topics_are_kept_round_by_round_and_a_stopped_run_resumes(
+    tmp_path: Path, fake_openai
+) -> None:
+    import subprocess
+
+    fast, slow = fake_openai(tgrt_reply), fake_openai(tgrt_reply, delay=0.4)
+    reference = tmp_path / "reference.jsonl"
+    args = ("--only", "topics", "--topics-per-type", "3")
+    done = subprocess.run(tgrt(fast.url, reference, *args), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(reference.read_text().splitlines()) == 6
+    out = tmp_path / "out.jsonl"
+    stop_once(tgrt(slow.url, out, *args), out, lines=2)  # round 0 written, then stopped
+    assert 2 <= len(out.read_text().splitlines()) < 6
+    done = subprocess.run(tgrt(fast.url, out, *args, "--resume"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == reference.read_text()
+
+
+def test_a_resumed_full_run_does_not_brainstorm_its_topics_again(
+    tmp_path: Path, fake_openai
+) -> None:
+    import subprocess
+
+    reference = tmp_path / "reference.jsonl"
+    args = ("--topics-per-type", "2", "--questions-per-topic", "1")
+    fast = fake_openai(tgrt_reply)
+    done = subprocess.run(tgrt(fast.url, reference, *args), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert len(reference.read_text().splitlines()) == 4  # a question for each of 4 topics
+    slow = fake_openai(tgrt_reply, delay=0.4)
+    out = tmp_path / "out.jsonl"
+    stop_once(tgrt(slow.url, out, *args), out, lines=1)  # stopped among the questions
+    again = fake_openai(tgrt_reply)
+    done = subprocess.run(tgrt(again.url, out, *args, "--resume"), capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == reference.read_text()
+    assert again.prompts() and all(p.endswith("Question:") for p in again.prompts())

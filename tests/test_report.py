@@ -16,8 +16,8 @@ import pytest
 import yaml
 
 from camelid.records import Record
-from camelid.stages.report_stats import reason_group, statistics
-from camelid.stages.report_verbs import load_nlp, top_verbs, verb_noun_pairs
+from camelid.stages.report.stats import reason_group, statistics
+from camelid.stages.report.verbs import load_nlp, top_verbs, verb_noun_pairs
 from tests.conftest import SEED_TASKS, camelid
 
 GEMMA = "gemma3-270m"

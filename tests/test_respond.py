@@ -5,22 +5,17 @@ from __future__ import annotations
 from camelid.engines.base import Generation, Result, record_seed
 from camelid.engines.scripted import ScriptedEngine
 from camelid.packs import load_pack
-from camelid.pipeline import Reject
-from camelid.records import Record
-from camelid.stages.generate import run_pack
-from camelid.stages.respond import answer
+from camelid.records import Record, Reject
+from camelid.runtime import batched
+from camelid.stages.respond.stage import Responder
 
 
 def respond(records: list[dict], engine: ScriptedEngine, n: int = 1, batch_size: int = 8) -> list:
     pack = load_pack("plain")
     sampling = pack.sampling.merged(n=n, seed=7)
     recs = [Record.model_validate(r) for r in records]
-    apply = answer(pack, engine.model, sampling)
-    return [
-        x
-        for batch in run_pack(recs, pack, engine, sampling, apply, "respond", batch_size)
-        for x in batch
-    ]
+    stage = Responder(pack, sampling, [engine.model]).serving(engine, 0)
+    return [x for batch in batched(recs, batch_size) for x in stage(batch)]
 
 
 def test_too_long_prompt_becomes_a_reject_and_neighbours_go_on() -> None:

@@ -14,14 +14,12 @@ from camelid.engines.base import record_seed
 from camelid.engines.scripted import ScriptedEngine
 from camelid.errors import UsageError
 from camelid.packs import load_pack
-from camelid.pipeline import Reject
-from camelid.records import Completion, Record
-from camelid.stages import principle_prompts
-from camelid.stages.pool import PoolModel, parse_model, parse_pool
-from camelid.stages.respond import (
+from camelid.records import Completion, Record, Reject
+from camelid.stages.respond import principles as principle_prompts
+from camelid.stages.respond.pool import PoolModel, parse_model, parse_pool
+from camelid.stages.respond.stage import (
     Responder,
-    respond,
-    respond_pool,
+    answer_with_pool,
     shares,
     to_completion,
     uses_system,
@@ -100,7 +98,7 @@ def pool_run(records: list[dict], n: int, principles: bool = False):
     pack = load_pack("plain")
     responder = Responder(pack, pack.sampling.merged(n=n, seed=5), ["a", "b"], principles)
     recs = [Record.model_validate(r) for r in records]
-    [out] = list(respond_pool(recs, responder, open_model, batch_size=2))
+    out = answer_with_pool(recs, responder, open_model, batch_size=2)
     return out, engines, opened
 
 
@@ -144,7 +142,7 @@ def test_one_answer_with_a_principle_prompt_records_it_on_the_record() -> None:
     pack = load_pack("plain")
     engine = ScriptedEngine(["Blue is a calm colour."])
     responder = Responder(pack, pack.sampling.merged(seed=3), ["solo"], principle_prompts=True)
-    [[record]] = list(respond([Record(instruction="Name a colour.")], responder, engine))
+    [record] = responder.serving(engine, 0)([Record(instruction="Name a colour.")])
     principle, text = principle_prompts.choose(3, record.id, 0)
     assert (record.output, record.principle, record.completions) == (
         "Blue is a calm colour.", principle, None,

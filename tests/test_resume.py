@@ -7,64 +7,33 @@ interrupted-and-resumed run must end with exactly the records of an uninterrupte
 
 from __future__ import annotations
 
-import contextlib
 import json
 import random
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import camelid
+from tests.fake_openai import choice, error, last_user_turn
 
 RECORDS = 60
 KEPT = RECORDS - RECORDS // 10  # every tenth says "seven": refused
 
 
-class SlowServer(BaseHTTPRequestHandler):
-    delay = 0.15
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._send(200, {"data": [{"id": "fake-model"}]})
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
-        time.sleep(self.delay)
-        if "seven" in prompt:  # some records are refused: they go to --rejects, also resumed
-            self._send(400, {"error": {"message": "prompt refused"}})
-            return
-        text = f"answer to {prompt[::-1]}"
-        choice = {"index": 0, "message": {"content": text}, "finish_reason": "stop"}
-        self._send(200, {"choices": [choice], "usage": {"prompt_tokens": 3}})
-
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        # the client may have been killed mid-request: that is the point of these tests
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def slow_reply(body: dict, headers: dict) -> tuple:
+    prompt = last_user_turn(body)
+    if "seven" in prompt:  # some records are refused: they go to --rejects, also resumed
+        return error(400, "prompt refused")
+    return choice(f"answer to {prompt[::-1]}")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), SlowServer)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+@pytest.fixture
+def server(fake_openai) -> str:
+    return fake_openai(slow_reply, delay=0.15).url
 
 
 WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]

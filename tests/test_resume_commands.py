@@ -14,13 +14,12 @@ import json
 import re
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.fake_openai import choice, last_user_turn
 
 RECORDS = 12
 REQUESTS: list[str] = []  # the last user turn of every chat request the server answered
@@ -45,39 +44,19 @@ def instance(schema: dict[str, Any], key: int) -> Any:
     return f"Explain what item {key % 997} in the list is for, and why it matters."
 
 
-class FakeServer(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
-        self._send({"data": [{"id": "fake-model"}]})
-
-    def do_POST(self) -> None:  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
-        REQUESTS.append(prompt)
-        key = digest(prompt)
-        schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
-        text = json.dumps(instance(schema, key)) if schema else f"answer {key}"
-        choice = {"index": 0, "message": {"content": text}, "finish_reason": "stop"}
-        self._send({"choices": [choice], "usage": {"prompt_tokens": 3, "completion_tokens": 9}})
-
-    def _send(self, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+def schema_reply(body: dict, headers: dict) -> tuple:
+    """A reply that fits the request's JSON schema, chosen by the prompt."""
+    prompt = last_user_turn(body)
+    REQUESTS.append(prompt)
+    key = digest(prompt)
+    schema = (body.get("response_format") or {}).get("json_schema", {}).get("schema")
+    return choice(json.dumps(instance(schema, key)) if schema else f"answer {key}",
+                  completion_tokens=9)  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeServer)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}/v1"
-    httpd.shutdown()
-    httpd.server_close()
+@pytest.fixture
+def server(fake_openai) -> str:
+    return fake_openai(schema_reply).url
 
 
 SEGMENT = "Item {i} is a small brass key. It opens the garden shed, where the tools for {i} live."
@@ -120,16 +99,20 @@ def test_cut_short_then_resumed_equals_an_uninterrupted_run_and_asks_only_for_th
     expected = lines(reference)
     assert len(expected) == RECORDS
 
+    # What kill -9 leaves: the journal holds the first batch (4 records); the output holds it,
+    # a fifth record (of a batch whose journal line never came) and a torn sixth line.
     out = tmp_path / "out.jsonl"
-    kept = reference.read_text().splitlines(keepends=True)[:5]
-    out.write_text("".join(kept) + kept[-1][:30])  # five records and a torn line, as kill -9 leaves
+    journal = (tmp_path / ".reference.jsonl.resume.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / ".out.jsonl.resume.jsonl").write_text("".join(journal[:3]))  # head, start, batch 1
+    kept = reference.read_text().splitlines(keepends=True)[:6]
+    out.write_text("".join(kept[:5]) + kept[5][:30])
     REQUESTS.clear()
     resumed = run(server, name, src, out, "--resume")
     assert resumed.returncode == 0, resumed.stderr
     assert lines(out) == expected  # the same records in the same order: none lost, none twice
-    assert len(REQUESTS) == RECORDS - 5
+    assert len(REQUESTS) == RECORDS - 4
     asked = {int(n) for p in REQUESTS for n in re.findall(r"\b[Ii]tem (\d+)\b", p)}
-    assert asked == set(range(5, RECORDS))  # only the records the file did not hold
+    assert asked == set(range(4, RECORDS))  # only the records the journal did not hold
 
 
 def test_resume_refuses_another_model_or_other_sampling_unless_forced(
@@ -158,16 +141,18 @@ def test_a_run_stopped_before_its_first_batch_leaves_an_existing_file_alone(
     tmp_path: Path,
 ) -> None:
     from camelid.errors import Terminated
-    from camelid.pipeline import Run
     from camelid.records import make_record
+    from camelid.runtime import Run, RunOptions
 
     out, rejects = tmp_path / "out.jsonl", tmp_path / "rejects.jsonl"
     out.write_text('{"old": true}\n')
-    with pytest.raises(Terminated), Run("respond", str(out), str(rejects), resumable=True):
+    options = RunOptions(str(out), str(rejects))
+    with pytest.raises(Terminated), Run("respond", options, resumable=True):
         raise Terminated("terminated")  # e.g. SIGTERM while the engine loads
     assert out.read_text() == '{"old": true}\n' and not rejects.exists()
 
-    with pytest.raises(Terminated), Run("respond", str(out), resumable=True, quiet=True) as run:
-        run.write_all([make_record(instruction="a", output="b")])
+    options = RunOptions(str(out), quiet=True)
+    with pytest.raises(Terminated), Run("respond", options, resumable=True) as run:
+        run.commit([make_record(instruction="a", output="b")])
         raise Terminated("terminated")
     assert [json.loads(line)["output"] for line in out.read_text().splitlines()] == ["b"]

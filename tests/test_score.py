@@ -8,20 +8,15 @@ from pathlib import Path
 from camelid.engines.base import Generation
 from camelid.engines.scripted import ScriptedEngine
 from camelid.packs import load_pack
-from camelid.pipeline import Reject
-from camelid.records import Record
-from camelid.stages.score import judgement_schema, score
+from camelid.records import Record, Reject
+from camelid.stages.score import Judge, judgement_schema
 from tests.conftest import camelid
 
 
 def run_score(records: list[dict], rubric: str, engine: ScriptedEngine, **kw) -> list:
     pack = load_pack(rubric)
     recs = [Record.model_validate(r) for r in records]
-    return [
-        item
-        for batch in score(recs, pack, engine, pack.sampling.merged(seed=0), **kw)
-        for item in batch
-    ]
+    return Judge(pack, engine, pack.sampling.merged(seed=0), **kw)(recs)
 
 
 def test_humpback_schema_is_reasoning_then_bounded_rating() -> None:

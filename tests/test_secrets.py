@@ -10,67 +10,43 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import camelid
+from tests.fake_openai import FakeOpenAI, choice, error, last_user_turn
 
 KEY_ENV = "CAMELID_TEST_API_KEY"
 
 
-class FakeServer(BaseHTTPRequestHandler):
-    """/models lists one model; a chat request is answered, refused or busy by its prompt."""
+def answers(echo: bool = False) -> Callable[[dict, dict], tuple]:
+    """A chat request is answered, refused or busy by its prompt; a careless server (or proxy)
+    with echo=True repeats the credentials it was sent."""
 
-    auth: list[str] = []
-    echo = False  # a careless server (or proxy) that repeats the credentials it was sent
-
-    def do_GET(self) -> None:  # noqa: N802
-        type(self).auth.append(self.headers.get("Authorization", ""))
-        self._send(200, {"data": [{"id": "fake-model"}]})
-
-    def do_POST(self) -> None:  # noqa: N802
-        auth = self.headers.get("Authorization", "")
-        type(self).auth.append(auth)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
-        said = f" (you sent {auth!r})" if self.echo else ""
+    def reply(body: dict, headers: dict) -> tuple:
+        prompt = last_user_turn(body)
+        said = f" (you sent {headers.get('Authorization', '')!r})" if echo else ""
         if "refuse" in prompt:
-            self._send(400, {"error": {"message": f"prompt is too long{said}"}})
-        elif "surrogate" in prompt:  # \ud800 alone: stdlib json (httpx) decodes it as is
-            choice = {"index": 0, "message": {"content": "bad \ud800 text"}}
-            self._send(200, {"choices": [choice], "usage": {}})
-        elif "busy" in prompt:
-            self._send(503, {"error": {"message": f"server is busy{said}"}})
-        else:
-            choice = {"index": 0, "message": {"content": "fine"}, "finish_reason": "stop"}
-            self._send(200, {"choices": [choice], "usage": {"prompt_tokens": 3}})
+            return error(400, f"prompt is too long{said}")
+        if "surrogate" in prompt:  # \ud800 alone: stdlib json (httpx) decodes it as is
+            return 200, {"choices": [{"index": 0, "message": {"content": "bad \ud800 text"}}]}
+        if "busy" in prompt:
+            return error(503, f"server is busy{said}")
+        return choice("fine")
 
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
+    return reply
 
 
 @pytest.fixture
-def server() -> Iterator[str]:
-    FakeServer.auth, FakeServer.echo = [], False
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeServer)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}/v1"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def fake(fake_openai) -> FakeOpenAI:
+    return fake_openai(answers())
+
+
+@pytest.fixture
+def server(fake: FakeOpenAI) -> str:
+    return fake.url
 
 
 def respond(tmp: Path, base_url: str, key: str, *instructions: str) -> tuple[object, str]:
@@ -92,11 +68,11 @@ def new_key() -> str:
     return f"sk-camelid-test-{secrets.token_hex(12)}"
 
 
-def test_key_is_sent_but_never_written(tmp_path: Path, server: str) -> None:
+def test_key_is_sent_but_never_written(tmp_path: Path, server: str, fake: FakeOpenAI) -> None:
     key = new_key()
     result, everything = respond(tmp_path, server, key, "say hi", "refuse this one")
     assert result.returncode == 0, result.stderr
-    assert set(FakeServer.auth) == {f"Bearer {key}"}  # the key was really in play
+    assert set(fake.auth) == {f"Bearer {key}"}  # the key was really in play
     [record] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert record["output"] == "fine" and record["lineage"][0]["model"] == "fake-model"
     [reject] = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
@@ -104,7 +80,9 @@ def test_key_is_sent_but_never_written(tmp_path: Path, server: str) -> None:
     assert key not in everything and key[-12:] not in everything
 
 
-def test_key_is_not_in_the_error_when_the_server_stays_down(tmp_path: Path, server: str) -> None:
+def test_key_is_not_in_the_error_when_the_server_stays_down(
+    tmp_path: Path, server: str, fake: FakeOpenAI
+) -> None:
     key = new_key()
     result, everything = respond(tmp_path, server, key, "busy now")
     assert result.returncode == 75
@@ -112,12 +90,12 @@ def test_key_is_not_in_the_error_when_the_server_stays_down(tmp_path: Path, serv
         f"camelid: error: {server}/chat/completions failed after 1 tries "
         "(HTTP 503: server is busy)\n"
     )
-    assert FakeServer.auth[-1] == f"Bearer {key}" and key not in everything
+    assert fake.auth[-1] == f"Bearer {key}" and key not in everything
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_key_echoed_by_the_server_is_redacted(tmp_path: Path, server: str) -> None:
-    FakeServer.echo = True
+def test_key_echoed_by_the_server_is_redacted(tmp_path: Path, fake_openai) -> None:
+    server = fake_openai(answers(echo=True)).url
     key = new_key()
     result, everything = respond(tmp_path, server, key, "say hi", "refuse this one")
     assert result.returncode == 0, result.stderr

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from camelid.errors import BadInputError, UsageError
-from camelid.pipeline import Reject
-from camelid.records import Record, content_hash
-from camelid.stages import documents
-from camelid.stages.seed import SeedReader, detect, select
+from camelid.records import Record, Reject, content_hash
+from camelid.stages.seed import documents
+from camelid.stages.seed.reader import SeedReader, detect, select
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SELF_INSTRUCT = DATA / "self_instruct_seed_tasks.jsonl"

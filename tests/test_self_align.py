@@ -8,7 +8,7 @@ import pytest
 
 from camelid.packs import load_pack
 from camelid.records import Completion, Record
-from camelid.stages.self_align import (
+from camelid.stages.respond.self_align import (
     PRINCIPLES,
     AnswerRules,
     canonical_principle,

@@ -11,9 +11,9 @@ from camelid.engines.base import Generation
 from camelid.engines.scripted import ScriptedEngine
 from camelid.packs import load_pack
 from camelid.records import make_record
-from camelid.stages.instances import InstanceMaker
-from camelid.stages.instruction_pool import GateSettings, InstructionGate
-from camelid.stages.self_instruct import Bootstrap, Settings
+from camelid.stages.instructions.bootstrap import Bootstrap, Propose, Settings
+from camelid.stages.instructions.gate import GateSettings, NoveltyGate
+from camelid.stages.instructions.instances import Classify, InstancePacks, WriteInstances
 from tests.conftest import SEED_TASKS, camelid
 
 NEW_TASKS = [
@@ -42,10 +42,10 @@ def listing(tasks: list[str], first: int = 9) -> str:
 def bootstrap(engine: ScriptedEngine, target: int, **kw) -> Bootstrap:
     pack = load_pack(kw.pop("pack", "self-instruct"))
     seeds = kw.pop("human", human_seeds())
-    gate = InstructionGate(GateSettings(), [s.instruction for s in seeds])
-    return Bootstrap(
-        pack, engine, pack.sampling, gate, seeds, Settings(target=target, **kw), model="m"
-    )
+    rules = GateSettings(variant=kw.pop("variant", "self-instruct"))
+    gate = NoveltyGate("self-instruct", rules, [s.instruction for s in seeds])
+    propose = Propose(pack, engine, pack.sampling.merged(seed=0), rules)
+    return Bootstrap(propose, gate, seeds, Settings(target=target, **kw))
 
 
 def test_prompt_shows_six_human_and_two_machine_tasks_and_ends_open() -> None:
@@ -122,10 +122,10 @@ def scripted_model(prompt: object, sampling: object) -> str:
 
 def test_instances_input_first_output_first_and_filters() -> None:
     engine = ScriptedEngine(scripted_model)
-    packs = [load_pack(n) for n in ("self-instruct-classify", "self-instruct-instances")]
-    maker = InstanceMaker(*packs, load_pack("self-instruct-labels"), engine=engine, seed=0)
+    names = ("self-instruct-classify", "self-instruct-instances", "self-instruct-labels")
+    packs = InstancePacks(*(load_pack(n) for n in names), seed=0)
     boot = bootstrap(engine, target=3)
-    boot.instances = maker
+    boot.instances = [Classify(packs, engine), WriteInstances(packs, engine)]
     result = next(boot.rounds())
     by = {r.instruction: r for r in result.kept}
     review = by["Is the movie review positive or negative?"]
@@ -159,8 +159,8 @@ def test_alpaca_mode_parses_batches_and_uses_its_blacklist() -> None:
         make_record(instruction=f"Seed {i} task here.", input="", output="ok") for i in range(5)
     ]
     boot = bootstrap(engine, target=2, pack="alpaca", human=seeds, human_examples=3,
-                     machine_examples=0)  # fmt: skip
-    boot.gate = InstructionGate(GateSettings(variant="alpaca"), [])
+                     machine_examples=0, variant="alpaca")  # fmt: skip
+    boot.gate = NoveltyGate("self-instruct", GateSettings(variant="alpaca"), [])
     result = next(boot.rounds())
     assert engine.sent[0][0].endswith("###\n4. Instruction:")
     assert [(r.instruction, r.input, r.output) for r in result.kept] == [
@@ -261,17 +261,24 @@ def test_cli_seeds_without_instructions_are_refused(tmp_path) -> None:
 
 
 def test_resume_pool_holds_instructions_dropped_for_their_instances(tmp_path) -> None:
-    from camelid.commands.self_instruct import _dropped_for_instances
+    """A task the gate admitted but that got no usable instance stays in the pool; the resume
+    journal keeps it, so a resumed run's pool is the uninterrupted run's."""
+    from camelid.runtime import Run, RunOptions
+    from camelid.stages.instructions.bootstrap import resumed_pool, run_bootstrap
 
-    rejects = tmp_path / "rej.jsonl"
-    entries = [
-        {"stage": "self-instruct", "reason": "no usable instance (empty output)",
-         "record": {"instruction": "Name three rivers in Peru."}},
-        {"stage": "self-instruct", "reason": "too similar to a pool instruction (ROUGE-L 0.800 > 0.7): 'x'",
-         "record": {"instruction": "Name three rivers of Peru."}},
-        {"stage": "redteam", "reason": "no usable instance (x)", "record": {"instruction": "Other."}},
-    ]  # fmt: skip
-    rejects.write_text("".join(json.dumps(e) + "\n" for e in entries) + '{"stage": "self-in')
-    assert _dropped_for_instances(str(rejects), resume=True) == ["Name three rivers in Peru."]
-    assert _dropped_for_instances(str(rejects), resume=False) == []
-    assert _dropped_for_instances(None, resume=True) == []
+    engine = ScriptedEngine(scripted_model)
+    names = ("self-instruct-classify", "self-instruct-instances", "self-instruct-labels")
+    packs = InstancePacks(*(load_pack(n) for n in names), seed=0)
+    boot = bootstrap(engine, target=2)
+    boot.instances = [Classify(packs, engine), WriteInstances(packs, engine)]
+    out = tmp_path / "out.jsonl"
+    with Run("self-instruct", RunOptions(output=str(out), quiet=True), resumable=True) as run:
+        assert run_bootstrap(run, boot, target=2) == 2
+    assert len(out.read_text().splitlines()) == 2
+    options = RunOptions(output=str(out), quiet=True, resume=True)
+    with Run("self-instruct", options, resumable=True) as resumed:
+        assert resumed_pool(resumed) == ["Say nothing at all about this topic please."]
+        assert [r.instruction for r in resumed.existing] == [
+            "Is the movie review positive or negative?",
+            "Describe the weather in your city today.",
+        ]

@@ -14,12 +14,12 @@ from camelid.errors import BadInputError, UsageError
 from camelid.io import to_record
 from camelid.packs import load_pack
 from camelid.records import Record
-from camelid.stages.backtranslate import backward_messages
-from camelid.stages.humpback_tags import AUGMENTED_TAG, SEED_TAG
+from camelid.stages.backtranslate.stage import backward_messages
+from camelid.stages.backtranslate.tags import AUGMENTED_TAG, SEED_TAG
 from camelid.stages.pairs import PairOptions, make_pair
-from camelid.stages.train_config import resolve_train_config
-from camelid.stages.train_data import Prompting, training_rows
-from camelid.stages.train_output import OutputDir
+from camelid.stages.train.config import resolve_train_config
+from camelid.stages.train.data import Prompting, training_rows
+from camelid.stages.train.output import OutputDir
 
 PLAIN = load_pack("plain")
 DEFAULT_SYSTEM = "You are a helpful assistant. Answer accurately and to the point."

@@ -8,6 +8,7 @@ loader confined to the pack's folder, so a user's pack cannot reach files or Pyt
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -182,16 +183,27 @@ def list_builtin() -> list[str]:
     return sorted(p.name for p in root.iterdir() if (p / "pack.yaml").is_file())
 
 
+def is_path(name_or_path: str) -> bool:
+    """A pack given as a path (`./plain`, `packs/mine`, `~/p`); a bare name is a built-in one."""
+    return "/" in name_or_path or os.sep in name_or_path or name_or_path.startswith((".", "~"))
+
+
 def load_pack(name_or_path: str) -> Pack:
-    """A built-in pack by name, or the user's own pack folder by path."""
-    path = Path(name_or_path)
-    if not (path / "pack.yaml").is_file():
+    """A built-in pack by name, or the user's own pack folder by path. A bare name never means
+    a folder of the current directory (a `./plain/` there would silently replace `plain`)."""
+    if is_path(name_or_path):
+        path = Path(name_or_path).expanduser()
+        if not (path / "pack.yaml").is_file():
+            raise UsageError(f"{name_or_path}: not a pack folder (it holds no pack.yaml)")
+    else:
         path = builtin_packs_dir() / name_or_path
-        if "/" in name_or_path or not (path / "pack.yaml").is_file():
+        if not (path / "pack.yaml").is_file():
             known = ", ".join(list_builtin())
+            here = Path(name_or_path, "pack.yaml").is_file()
+            hint = f"; for the folder here, write ./{name_or_path}" if here else ""
             raise UsageError(
                 f"no pack named {name_or_path!r}: built-in packs are {known}, "
-                "or give a folder that holds a pack.yaml"
+                f"or give a folder that holds a pack.yaml{hint}"
             )
     manifest_file = path / "pack.yaml"
     try:
@@ -256,13 +268,9 @@ def parse_reply(spec: ParserSpec, text: str) -> Parsed:
             return Parsed(None, "reply does not match the pack's pattern")
         return Parsed({k: v.strip() for k, v in match.groupdict().items() if v is not None})
     if spec.type in ("task_list", "alpaca_batch"):
-        from camelid.stages.instruction_filters import parse_alpaca_batch, parse_task_list
-
-        if spec.type == "task_list":
-            items: list[Any] = [t.text for t in parse_task_list(text)]
-        else:
-            items = [r.to_dict() for r in parse_alpaca_batch(text)[0]]
-        return Parsed(items) if items else Parsed(None, "no tasks in the reply")
+        # The reply continues the prompt's numbered list: the stage that sent the prompt
+        # (stages/instructions) reads it, with the list's open last line.
+        return Parsed(text)
     try:
         value = orjson.loads(text.strip())
     except orjson.JSONDecodeError as exc:

@@ -7,6 +7,8 @@ Unknown keys pass through untouched, in the order they came.
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -87,6 +89,41 @@ class Record(BaseModel):
     def with_lineage(self, entry: LineageEntry) -> Record:
         """A copy with one more lineage entry appended."""
         return self.model_copy(update={"lineage": [*(self.lineage or []), entry]})
+
+
+@dataclass
+class Reject:
+    """A record (or raw line) that a stage refused, and why; written to --rejects."""
+
+    stage: str
+    reason: str
+    record: Record | dict[str, Any] | None = None
+    where: str | None = None  # "file:line" of the input record, when known
+    line: str | None = None  # a line that could not be read as a record
+
+    def to_dict(self) -> dict[str, Any]:
+        record = self.record.to_dict() if isinstance(self.record, Record) else self.record
+        out = {"stage": self.stage, "reason": self.reason, "where": self.where}
+        out |= {"record": record} if record is not None else {"line": self.line}
+        return {k: v for k, v in out.items() if v is not None}
+
+    @classmethod
+    def of(cls, stage: str, reason: str, record: Record) -> Reject:
+        """The usual reject: a record read from input, refused by a stage."""
+        return cls(stage, reason, record=record, where=record._where or None)
+
+
+Outcome = Record | Reject  # what a stage makes of a record
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e-?\d+)?")
+
+
+def reason_group(reason: str) -> str:
+    """A reject reason without its specifics, so that alike reasons count together: quoted text
+    becomes '…' and numbers 'N', e.g. "too similar to a pool instruction (ROUGE-L 0.812 > 0.7):
+    'Write a poem.'" -> "too similar to a pool instruction (ROUGE-L N > N): …"."""
+    return " ".join(_NUMBER.sub("N", _QUOTED.sub("…", reason)).split())
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

@@ -17,8 +17,8 @@ from itertools import islice
 
 from datasketch import MinHash, MinHashLSH
 
-from camelid.novelty import unicode_tokenize
-from camelid.stages.minhash import MinHashParams
+from camelid.stages.dedup.minhash import MinHashParams
+from camelid.text import unicode_tokenize
 
 THRESHOLD = 0.7
 

@@ -24,7 +24,8 @@ def main(per_rubric: int) -> None:
     from camelid.models import DEFAULT_MODEL, resolve_model
     from camelid.packs import load_pack
     from camelid.records import Record
-    from camelid.stages.score import answers_of, count_failures, score
+    from camelid.runtime import batched
+    from camelid.stages.score import Judge, answers_of, count_failures
 
     rows = [json.loads(line) for line in SEEDS.read_text().splitlines() if line.strip()]
     answers = [r["instances"][0]["output"] for r in rows]
@@ -61,11 +62,8 @@ def main(per_rubric: int) -> None:
         else:
             recs = [Record.model_validate(r) for r in records]
         start = time.perf_counter()
-        scored = [
-            r
-            for batch in score(recs, pack, engine, pack.sampling.merged(seed=0, temperature=0.7))
-            for r in batch
-        ]
+        judge = Judge(pack, engine, pack.sampling.merged(seed=0, temperature=0.7))
+        scored = [r for batch in batched(recs, 64) for r in judge(batch)]
         seconds = time.perf_counter() - start
         aspects = len(pack.manifest.rubric.aspects)
         judgements = sum(len(answers_of(r)) for r in scored) * aspects

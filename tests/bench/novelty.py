@@ -166,7 +166,7 @@ def brute_force(seeds: list[str], texts: list[str]) -> list[bool]:
     from rapidfuzz import process
     from rapidfuzz.distance import LCSseq
 
-    from camelid.novelty import unicode_tokenize
+    from camelid.text import unicode_tokenize
 
     vocab: dict[str, int] = {}
 

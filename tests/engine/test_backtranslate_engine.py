@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from camelid.stages.backtranslate_filters import instruction_problem
+from camelid.stages.backtranslate.filters import instruction_problem
 from tests.conftest import camelid
 
 pytestmark = pytest.mark.engine

@@ -7,10 +7,8 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -20,6 +18,7 @@ from camelid.engines.options import EngineOptions
 from camelid.errors import TemporaryFailure
 from camelid.sampling import Sampling
 from tests.engine.test_vllm_engine import QUESTIONS, SCORE_SCHEMA, chat
+from tests.fake_openai import choice, error
 
 CONTEXT = 1024
 
@@ -93,49 +92,22 @@ def test_real_server_chat_n_structured_and_too_long(vllm_server: str) -> None:
     engine.close()
 
 
-class FlakyHandler(BaseHTTPRequestHandler):
-    """Answers 503 twice, then a chat completion; counts what it saw."""
-
-    calls = 0
-    auth: list[str] = []
-
-    def do_POST(self) -> None:  # noqa: N802
-        type(self).calls += 1
-        type(self).auth.append(self.headers.get("Authorization", ""))
-        self.rfile.read(int(self.headers["Content-Length"]))
-        if type(self).calls <= 2:
-            self._send(503, {"error": {"message": "busy"}})
-        else:
-            choice = {"index": 0, "message": {"content": "hi"}, "finish_reason": "stop"}
-            self._send(
-                200, {"choices": [choice], "usage": {"prompt_tokens": 3, "completion_tokens": 1}}
-            )
-
-    def _send(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_transient_failures_are_retried_and_key_sent(monkeypatch) -> None:
+def test_transient_failures_are_retried_and_key_sent(monkeypatch, fake_openai) -> None:
     monkeypatch.setenv("MY_KEY", "sk-secret")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        base = f"http://127.0.0.1:{server.server_port}/v1"
-        options = EngineOptions(engine="openai", base_url=base, api_key_env="MY_KEY", max_retries=3)
-        engine = OpenAIEngine(options, model="m")
-        [result] = engine.generate([chat("hello")], Sampling(max_tokens=4))
-        assert result.generations[0].text == "hi" and FlakyHandler.calls == 3
-        assert FlakyHandler.auth == ["Bearer sk-secret"] * 3
-    finally:
-        server.shutdown()
+    calls = []
+
+    def flaky(body: dict, headers: dict) -> tuple:  # busy twice, then an answer
+        calls.append(body)
+        return error(503, "busy") if len(calls) <= 2 else choice("hi", completion_tokens=1)
+
+    server = fake_openai(flaky)
+    options = EngineOptions(engine="openai", base_url=server.url, api_key_env="MY_KEY",
+                            max_retries=3)  # fmt: skip
+    engine = OpenAIEngine(options, model="m")
+    [result] = engine.generate([chat("hello")], Sampling(max_tokens=4))
+    assert result.generations[0].text == "hi" and len(calls) == 3
+    assert server.auth == ["Bearer sk-secret"] * 3
+    engine.close()
 
 
 def test_server_down_is_a_temporary_failure_without_the_key(monkeypatch) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from camelid.novelty import NoveltyPool
-from camelid.stages.instruction_filters import instruction_reject
+from camelid.stages.instructions.filters import instruction_reject
 from tests.conftest import REDTEAM_SEEDS, camelid
 
 pytestmark = pytest.mark.engine

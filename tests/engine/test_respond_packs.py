@@ -11,9 +11,9 @@ import pytest
 
 from camelid.packs import load_pack
 from camelid.records import Completion, Record
-from camelid.stages.principle_prompts import prompts
-from camelid.stages.respond import Responder, respond
-from camelid.stages.self_align import PRINCIPLES, AnswerRules, exemplar_text, review
+from camelid.stages.respond.principles import prompts
+from camelid.stages.respond.self_align import PRINCIPLES, AnswerRules, exemplar_text, review
+from camelid.stages.respond.stage import Responder
 from tests.conftest import SEED_TASKS, camelid
 
 pytestmark = pytest.mark.engine
@@ -120,7 +120,7 @@ def test_verbose_pack_answers_at_greater_length_than_plain(vllm_engine) -> None:
     for name in ("plain", "verbose"):
         pack = load_pack(name)
         sampling = pack.sampling.merged(max_tokens=300, seed=0)
-        [batch] = list(respond(records, Responder(pack, sampling, ["m"], keep_truncated=True),
-                               vllm_engine))  # fmt: skip
+        responder = Responder(pack, sampling, ["m"], keep_truncated=True)
+        batch = responder.serving(vllm_engine, 0)(records)
         lengths[name] = sum(len(r.output.split()) for r in batch)
     assert lengths["verbose"] > lengths["plain"], lengths

@@ -8,7 +8,7 @@ import pytest
 
 from camelid.packs import load_pack
 from camelid.records import Record
-from camelid.stages.score import score
+from camelid.stages.score import Judge
 from tests.conftest import SEED_TASKS
 
 pytestmark = pytest.mark.engine
@@ -31,7 +31,7 @@ def real_answers(count: int) -> list[dict]:
 def test_single_answer_rubrics_always_parse(vllm_engine, rubric: str) -> None:
     pack = load_pack(rubric)
     records = [Record.model_validate(r) for r in real_answers(12)]
-    [batch] = list(score(records, pack, vllm_engine, pack.sampling.merged(seed=0, temperature=0.7)))
+    batch = Judge(pack, vllm_engine, pack.sampling.merged(seed=0, temperature=0.7))(records)
     [(aspect, spec)] = pack.manifest.rubric.aspects.items()
     assert len(batch) == 12
     for record in batch:
@@ -50,7 +50,7 @@ def test_ultrafeedback_rates_real_completions_together(vllm_engine) -> None:
         for i, a in enumerate(answers[:6])
     ]  # fmt: skip
     pack = load_pack("ultrafeedback")
-    [batch] = list(score(records, pack, vllm_engine, pack.sampling.merged(seed=0)))
+    batch = Judge(pack, vllm_engine, pack.sampling.merged(seed=0))(records)
     aspects = set(pack.manifest.rubric.aspects)
     for record in batch:
         for completion in record.completions:

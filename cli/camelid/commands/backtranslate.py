@@ -6,24 +6,13 @@ from typing import Annotated
 
 import typer
 
-from camelid.commands.common import (
-    Force,
-    Inputs,
-    Output,
-    Quiet,
-    Rejects,
-    Resume,
-    SkipBadLines,
-    epilog,
-    input_paths,
-)
+from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
-from camelid.commands.generation import open_engine
 from camelid.errors import UsageError
 from camelid.packs import load_pack
-from camelid.pipeline import Run
-from camelid.resume import Resumption
-from camelid.stages.backtranslate import backtranslate
+from camelid.runtime import RunOptions
+from camelid.runtime.generation import run_generation
+from camelid.stages.backtranslate.stage import STAGE, Backtranslate
 
 HELP = (
     "Write the instruction each unlabelled segment would answer (Humpback self-augmentation): "
@@ -47,10 +36,11 @@ def register(app: typer.Typer) -> None:
 
 
 @engine_flags
+@run_flags(resumable=True)
 def backtranslate_command(
     options: EngineOptions,
+    run: RunOptions,
     inputs: Inputs = None,
-    output: Output = None,
     pack: Annotated[
         str,
         typer.Option(
@@ -58,11 +48,6 @@ def backtranslate_command(
             "`camelid train --task backward`; needs --model), or a pack folder."
         ),
     ] = "backtranslate",
-    resume: Resume = False,
-    force: Force = False,
-    rejects: Rejects = None,
-    skip_bad_lines: SkipBadLines = False,
-    quiet: Quiet = False,
 ) -> None:
     paths = input_paths(inputs)
     p = load_pack(pack)
@@ -77,17 +62,11 @@ def backtranslate_command(
             "`camelid train --task backward` (the default model answers, it does not backtranslate)"
         )
     sampling = p.sampling.merged(**options.sampling_overrides(), seed=options.seed)
-    lineage = p.lineage("backtranslate", None, sampling)
-    done = Resumption("backtranslate", lineage, output, rejects, resume, force)
-    with (
-        open_engine(options, quiet=quiet) as engine,
-        Run(
-            "backtranslate", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
-        ) as run,
-    ):
-        done.check_model(engine.model)
-        for batch in backtranslate(
-            done.pending(run.records(paths)), p, engine, sampling, options.batch_size
-        ):
-            run.write_all(batch)
-            run.flush()
+    run_generation(
+        STAGE,
+        run,
+        options,
+        paths,
+        p.lineage(STAGE, None, sampling),
+        lambda engine: Backtranslate(p, engine, sampling),
+    )

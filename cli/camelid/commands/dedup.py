@@ -10,6 +10,7 @@ import typer
 
 from camelid.commands import common
 from camelid.errors import UsageError
+from camelid.runtime import RunOptions
 
 HELP = "Drop exact, near and semantic duplicates, and records found in benchmarks."
 DESCRIPTION = f"""{HELP}
@@ -55,7 +56,9 @@ def _opt(metavar: str, help: str, **kw: Any) -> Any:
     return typer.Option(metavar=metavar, help=help, show_default=False, **kw)
 
 
+@common.run_flags
 def dedup(
+    run: RunOptions,
     inputs: common.Inputs = None,
     method: Annotated[Method, typer.Option(help="How records are compared.")] = Method.minhash,  # type: ignore[attr-defined]
     fields: Annotated[
@@ -116,15 +119,9 @@ def dedup(
     seed: Annotated[
         int, typer.Option(metavar="N", help="Seed of the hash functions and k-means.")
     ] = 1,
-    stats: Annotated[
-        Path | None, _opt("FILE", "Write the counts and settings here as JSON.")
-    ] = None,
-    output: common.Output = None,
-    rejects: common.Rejects = None,
-    skip_bad_lines: common.SkipBadLines = False,
-    quiet: common.Quiet = False,
 ) -> None:
-    from camelid.stages.dedup_config import Settings, run  # numpy only when the command runs
+    from camelid.stages.dedup.settings import Settings  # numpy when it runs
+    from camelid.stages.dedup.settings import run as run_dedup
 
     settings = Settings(
         method=method.value,
@@ -146,9 +143,7 @@ def dedup(
         against_ngram=against_ngram,
         seed=seed,
     )
-    if stats is not None and not stats.parent.is_dir():
-        raise UsageError(f"{stats}: its folder {stats.parent} does not exist")
-    run(settings, common.input_paths(inputs), output, rejects, stats, skip_bad_lines, quiet)
+    run_dedup(settings, common.input_paths(inputs), run)
 
 
 def _names(option: str, spec: str) -> tuple[str, ...]:

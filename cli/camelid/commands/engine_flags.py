@@ -52,6 +52,14 @@ SHARED: dict[str, Any] = {
     "cpu_kv_cache_gb": Annotated[
         float | None, _flag("CPU only: GiB for the KV cache (default 2).", "--cpu-kv-cache-gb")
     ],
+    "dtype": Annotated[
+        str | None,
+        _flag(
+            "auto (default: float32 on CPUs without native bf16, where it runs ~5x faster; "
+            "bfloat16 on CPUs with it; the model's own on GPUs), float32, bfloat16, float16.",
+            "--dtype",
+        ),
+    ],
     "trust_remote_code": Annotated[
         bool | None, _flag("Allow model code from the model's folder.", "--trust-remote-code")
     ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from enum import Enum
 from typing import Annotated
 
@@ -11,9 +12,10 @@ import typer
 from camelid.commands import common
 from camelid.errors import BadInputError, UsageError
 from camelid.io import display_name
-from camelid.pipeline import Reject, Run
-from camelid.stages.export_formats import FORMATS, HF_LAYOUTS, Row, export
-from camelid.stages.export_output import (
+from camelid.records import Reject
+from camelid.runtime import Run, RunOptions
+from camelid.stages.export.formats import FORMATS, HF_LAYOUTS, Row, export
+from camelid.stages.export.output import (
     JsonArrayWriter,
     check_folder,
     check_test_size,
@@ -58,7 +60,9 @@ def register(app: typer.Typer) -> None:
     )(export_records)
 
 
+@common.run_flags
 def export_records(
+    run: RunOptions,
     inputs: common.Inputs = None,
     fmt: Annotated[
         Format,
@@ -101,9 +105,6 @@ def export_records(
             "--output", "-o", help="The file to write (atomically); with --format hf the folder."
         ),
     ] = None,
-    rejects: common.Rejects = None,
-    skip_bad_lines: common.SkipBadLines = False,
-    quiet: common.Quiet = False,
 ) -> None:
     name = fmt.value
     size = DEFAULT_TEST_SIZE if test_size is None else test_size
@@ -119,23 +120,23 @@ def export_records(
     paths = common.input_paths(inputs)
     rows_format = (layout.value if layout else "messages") if name == "hf" else name
     jsonl = name not in ("alpaca", "hf")
-    with Run("export", output if jsonl else None, rejects, skip_bad_lines, quiet) as run:
-        rows = _rows(run, export(run.records(paths), rows_format, humpback_tags), strict)
+    with Run("export", replace(run, output=output if jsonl else None)) as out:
+        rows = _rows(out, export(out.records(paths), rows_format, humpback_tags), strict)
         if jsonl:
-            run.write_all(rows)  # type: ignore[arg-type]  (rows are plain dicts)
+            out.write(rows)
         elif name == "alpaca":
             with JsonArrayWriter(output) as writer:
                 for row in rows:
                     writer.write(row)
-                    run.written += 1
+                    out.written += 1
         elif target is not None:
             table = list(rows)
             if not table:
                 where = ", ".join(display_name(p) for p in paths)
-                raise BadInputError(where, None, f"no rows to export ({run.rejected} rejected)")
+                raise BadInputError(where, None, f"no rows to export ({out.rejected} rejected)")
             sizes = save_folder(table, target, size, seed or 0)
-            run.written = len(table)
-            run.note(f"export: {', '.join(f'{k} {v}' for k, v in sizes.items())} rows in {output}")
+            out.written = len(table)
+            out.note(f"export: {', '.join(f'{k} {v}' for k, v in sizes.items())} rows in {output}")
 
 
 def _rows(run: Run, items: Iterator[Row | Reject], strict: bool) -> Iterator[Row]:

@@ -12,7 +12,7 @@ import yaml
 from camelid.commands.common import Inputs, SkipBadLines, epilog, input_paths
 from camelid.io import dumps
 from camelid.packs import Pack, list_builtin, load_pack
-from camelid.pipeline import Run
+from camelid.runtime import Run, RunOptions
 from camelid.stages.score import record_prompts
 
 app = typer.Typer(
@@ -67,7 +67,7 @@ def render(
 ) -> None:
     """Print exactly what the model would receive for the first records of the input."""
     p = load_pack(pack)
-    with Run("render", skip_bad_lines=skip_bad_lines, quiet=True) as run:
+    with Run("render", RunOptions(skip_bad_lines=skip_bad_lines, quiet=True)) as run:
         for record in islice(run.records(input_paths(inputs)), limit):
             missing = p.missing_inputs(record)
             if missing:

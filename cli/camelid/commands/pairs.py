@@ -9,8 +9,8 @@ import typer
 
 from camelid.commands import common
 from camelid.errors import UsageError
-from camelid.pipeline import Run
-from camelid.stages.pairs import REJECTED_CHOICES, PairOptions, pairs
+from camelid.runtime import Run, RunOptions
+from camelid.stages.pairs import REJECTED_CHOICES, PairOptions, Pairs
 
 HELP = "Turn scored completions into preference pairs: the best as chosen, another as rejected."
 DESCRIPTION = f"""{HELP}
@@ -40,7 +40,9 @@ def register(app: typer.Typer) -> None:
     )(make_pairs)
 
 
+@common.run_flags
 def make_pairs(
+    run: RunOptions,
     inputs: common.Inputs = None,
     aspects: Annotated[
         str | None,
@@ -62,10 +64,6 @@ def make_pairs(
     seed: Annotated[
         int, typer.Option("--seed", metavar="N", help="Seed for --rejected random.")
     ] = 0,
-    output: common.Output = None,
-    rejects: common.Rejects = None,
-    skip_bad_lines: common.SkipBadLines = False,
-    quiet: common.Quiet = False,
 ) -> None:
     names = None
     if aspects is not None:
@@ -74,5 +72,5 @@ def make_pairs(
             raise UsageError("--aspects: give at least one aspect name, e.g. --aspects quality")
     options = PairOptions(names, rejected.value, min_margin, seed)
     paths = common.input_paths(inputs)
-    with Run("pairs", output, rejects, skip_bad_lines, quiet) as run:
-        run.write_all(pairs(run.records(paths), options))
+    with Run("pairs", run) as out:
+        out.stream(Pairs(options), out.records(paths))

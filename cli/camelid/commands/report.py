@@ -12,9 +12,15 @@ import typer
 
 from camelid.commands import common
 from camelid.errors import BadInputError, UsageError
-from camelid.io import STDIO, display_name, iter_lines, parse_object, to_record
-from camelid.pipeline import stderr
-from camelid.records import Record
+from camelid.io import (
+    STDIO,
+    display_name,
+    iter_lines,
+    parse_object,
+    read_records,
+    write_file_atomic,
+)
+from camelid.runtime.progress import stderr
 
 HELP = "Describe a dataset: one self-contained HTML page of counts and charts, a dataset card."
 DESCRIPTION = f"""{HELP}
@@ -91,11 +97,14 @@ def report_command(
     card_path = _target(card, "--card") if card else None
     png_dir = _png_dir(png) if png else None
 
-    from camelid.stages import report_charts, report_page, report_stats, report_verbs
+    from camelid.stages.report import charts as report_charts
+    from camelid.stages.report import page as report_page
+    from camelid.stages.report import stats as report_stats
+    from camelid.stages.report import verbs as report_verbs
 
     report_verbs.require()
     report_charts.require()
-    records = _read_records(paths)
+    records = list(read_records(paths))
     rejects = _read_rejects(reject_paths) if rejects_from else None
     stats = report_stats.statistics(records, rejects)
     stats["verbs"] = report_verbs.verb_stats(report_stats.instructions(records))
@@ -105,14 +114,14 @@ def report_command(
     if png_dir is not None:
         png_dir.mkdir(exist_ok=True)
         for chart in charts:
-            report_page.write_atomic(png_dir / f"{chart.name}.png", chart.png or b"")
+            write_file_atomic(png_dir / f"{chart.name}.png", chart.png or b"")
             if card_path is not None:
                 where = os.path.relpath(png_dir / f"{chart.name}.png", card_path.parent)
                 links[chart.name] = Path(where).as_posix()
     if card_path is not None:
-        report_page.write_atomic(card_path, report_page.card(title, stats, links).encode())
+        write_file_atomic(card_path, report_page.card(title, stats, links).encode())
     names = [display_name(p) for p in paths]
-    report_page.write_atomic(page_path, report_page.page(title, stats, charts, names).encode())
+    write_file_atomic(page_path, report_page.page(title, stats, charts, names).encode())
     if not quiet:
         extra = (f", card {card_path}" if card_path else "") + (
             f", {len(charts)} PNGs in {png_dir}" if png_dir else ""
@@ -145,11 +154,6 @@ def _png_dir(path: str) -> Path:
     if not folder.parent.is_dir():
         raise UsageError(f"--png {path}: its folder {folder.parent} does not exist")
     return folder
-
-
-def _read_records(paths: list[str]) -> list[Record]:
-    return [to_record(name, number, parse_object(name, number, line))
-            for name, number, line in iter_lines(paths)]  # fmt: skip
 
 
 def _read_rejects(paths: list[str]) -> list[dict[str, Any]]:

@@ -6,26 +6,16 @@ from typing import Annotated
 
 import typer
 
-from camelid.commands.common import (
-    Force,
-    Inputs,
-    Output,
-    Quiet,
-    Rejects,
-    Resume,
-    SkipBadLines,
-    epilog,
-    input_paths,
-)
+from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
-from camelid.commands.generation import open_engine, protect_stdout
 from camelid.errors import UsageError
 from camelid.packs import load_pack
-from camelid.pipeline import Run
-from camelid.resume import Resumption
-from camelid.stages.pool import parse_pool
-from camelid.stages.respond import Responder, respond, respond_pool, uses_system
-from camelid.stages.self_align import AnswerRules, exemplar_text, has_thoughts, review
+from camelid.runtime import BEFORE_LOADING, Run, RunOptions
+from camelid.runtime.engine import open_engine, protect_stdout
+from camelid.runtime.generation import run_generation
+from camelid.stages.respond.pool import PoolModel, parse_pool
+from camelid.stages.respond.self_align import AnswerRules, exemplar_text, has_thoughts, review
+from camelid.stages.respond.stage import STAGE, Responder, answer_with_pool, uses_system
 
 FILTER = "Answer filter"
 
@@ -47,11 +37,12 @@ def register(app: typer.Typer) -> None:
 
 
 @engine_flags(pool=True)
+@run_flags(resumable=True)
 def respond_command(
     options: EngineOptions,
     models: list[str],
+    run: RunOptions,
     inputs: Inputs = None,
-    output: Output = None,
     pack: Annotated[
         str, typer.Option(help="Built-in pack (plain, self-align, verbose) or pack folder.")
     ] = "plain",
@@ -98,11 +89,6 @@ def respond_command(
             rich_help_panel=FILTER,
         ),
     ] = AnswerRules.max_repeat_share,
-    resume: Resume = False,
-    force: Force = False,
-    rejects: Rejects = None,
-    skip_bad_lines: SkipBadLines = False,
-    quiet: Quiet = False,
 ) -> None:
     paths = input_paths(inputs)
     p = load_pack(pack)
@@ -129,34 +115,41 @@ def respond_command(
     def responder(names: list[str]) -> Responder:
         return Responder(p, sampling, names, principle_prompts, keep_truncated, check)
 
-    done = Resumption(
-        "respond", p.lineage("respond", None, sampling), output, rejects, resume, force
-    )
-    protect_stdout()  # before the output opens: engines load (and may print) inside the run
     if len(pool) > 1:
-        with Run(
-            "respond", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
-        ) as run:
-
-            def open_model(index: int):  # type: ignore[no-untyped-def]
-                run.note(f"respond: model {index + 1} of {len(pool)}: {pool[index].name}")
-                return open_engine(options, pool[index].source, quiet=quiet)
-
-            pooled = responder([m.name for m in pool])
-            for batch in respond_pool(
-                done.pending(run.records(paths)), pooled, open_model, options.batch_size
-            ):
-                run.write_all(batch)
+        answer_pool(run, options, paths, responder([m.name for m in pool]), pool)
         return
     source = pool[0].source if pool else None
-    with open_engine(options, source, quiet=quiet) as engine:
-        single = responder([pool[0].name if pool else engine.model])
-        done.check_model(single.models[0])
-        with Run(
-            "respond", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True
-        ) as run:
-            for batch in respond(
-                done.pending(run.records(paths)), single, engine, options.batch_size
-            ):
-                run.write_all(batch)
-                run.flush()
+    name = pool[0].name if pool else None
+    run_generation(
+        STAGE,
+        run,
+        options,
+        paths,
+        responder([name or "?"]).lineage.model_copy(update={"model": None}),
+        lambda engine: responder([name or engine.model]).serving(engine, 0),
+        model=source,
+        label=name,
+    )
+
+
+def answer_pool(
+    options: RunOptions,
+    engine_options: EngineOptions,
+    paths: list[str],
+    responder: Responder,
+    pool: list[PoolModel],
+) -> None:
+    """Every record through each model of the pool in turn, each loaded once."""
+    protect_stdout()  # before the output opens: engines load (and may print) inside the run
+    with Run(STAGE, options, resumable=True) as run:
+        records = run.read_all(paths)
+        run.check_settings([responder.lineage], BEFORE_LOADING)
+        todo = list(run.pending(records))
+        run.track(len(todo))
+
+        def open_model(index: int):  # type: ignore[no-untyped-def]
+            run.note(f"respond: model {index + 1} of {len(pool)}: {pool[index].name}")
+            return open_engine(engine_options, pool[index].source, quiet=options.quiet)
+
+        outcomes = answer_with_pool(todo, responder, open_model, engine_options.batch_size)
+        run.commit(outcomes, done=[r.id for r in todo])

@@ -6,25 +6,13 @@ from typing import Annotated
 
 import typer
 
-from camelid.commands.common import (
-    Force,
-    Inputs,
-    Output,
-    Quiet,
-    Rejects,
-    Resume,
-    SkipBadLines,
-    epilog,
-    input_paths,
-)
+from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
-from camelid.commands.generation import open_engine
 from camelid.errors import UsageError
 from camelid.packs import load_pack
-from camelid.pipeline import Run
-from camelid.records import Record
-from camelid.resume import Resumption
-from camelid.stages.score import count_failures, score
+from camelid.runtime import Run, RunOptions
+from camelid.runtime.generation import run_generation
+from camelid.stages.score import STAGE, Judge
 
 
 def register(app: typer.Typer) -> None:
@@ -42,10 +30,11 @@ def register(app: typer.Typer) -> None:
 
 
 @engine_flags
+@run_flags(resumable=True)
 def score_command(
     options: EngineOptions,
+    run: RunOptions,
     inputs: Inputs = None,
-    output: Output = None,
     rubric: Annotated[
         str,
         typer.Option(
@@ -58,32 +47,28 @@ def score_command(
     separately: Annotated[
         bool, typer.Option(help="Rate completions one by one, not all of a prompt together.")
     ] = False,
-    resume: Resume = False,
-    force: Force = False,
-    rejects: Rejects = None,
-    skip_bad_lines: SkipBadLines = False,
-    quiet: Quiet = False,
 ) -> None:
     paths = input_paths(inputs)
     pack = load_pack(rubric)
     if pack.manifest.rubric is None:
         raise UsageError(f"--rubric {rubric}: pack {pack.name} has no rubric (it is not a judge)")
     sampling = pack.sampling.merged(**options.sampling_overrides(), seed=options.seed)
-    done = Resumption(
-        "score", pack.lineage("score", None, sampling), output, rejects, resume, force
-    )
-    with (
-        open_engine(options, judge_model, quiet=quiet) as engine,
-        Run("score", output, rejects, skip_bad_lines, quiet, append=resume, resumable=True) as run,
-    ):
-        done.check_model(engine.model)
-        failed = 0
-        records = done.pending(run.records(paths))
-        for batch in score(records, pack, engine, sampling, separately, options.batch_size):
-            run.write_all(batch)
-            run.flush()
-            failed += sum(count_failures(r) for r in batch if isinstance(r, Record))
-        if failed:
+
+    def report(run: Run, judge: Judge) -> None:
+        run.stats["judge_failures"] = judge.failed
+        if judge.failed:
             run.note(
-                f"score: {failed} judgements did not parse; their scores are null (see judge_errors)"
+                f"score: {judge.failed} judgements did not parse; their scores are null "
+                "(see judge_errors)"
             )
+
+    run_generation(
+        STAGE,
+        run,
+        options,
+        paths,
+        pack.lineage(STAGE, None, sampling),
+        lambda engine: Judge(pack, engine, sampling, separately),
+        model=judge_model,
+        after=report,
+    )

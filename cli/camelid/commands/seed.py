@@ -10,9 +10,9 @@ import typer
 
 from camelid.commands import common
 from camelid.errors import UsageError
-from camelid.pipeline import Run
-from camelid.stages import documents
-from camelid.stages.seed import FORMATS, SeedReader, select
+from camelid.runtime import Run, RunOptions
+from camelid.stages.seed import documents
+from camelid.stages.seed.reader import FORMATS, SeedReader, select
 
 HELP = "Turn seed tasks, instruction sets, chats or documents you already have into records."
 DESCRIPTION = f"""{HELP}
@@ -64,7 +64,9 @@ def register(app: typer.Typer) -> None:
     )(seed)
 
 
+@common.run_flags
 def seed(
+    run: RunOptions,
     inputs: Inputs = None,
     format: Format = None,
     builtin: Annotated[
@@ -86,10 +88,6 @@ def seed(
     max_words: Annotated[
         int, typer.Option("--max-words", min=1, help="Documents: longest segment kept.")
     ] = documents.MAX_WORDS,
-    output: common.Output = None,
-    rejects: common.Rejects = None,
-    skip_bad_lines: common.SkipBadLines = False,
-    quiet: common.Quiet = False,
 ) -> None:
     if random_seed is not None and not shuffle:
         raise UsageError("--seed only orders --shuffle; add --shuffle or drop --seed")
@@ -97,15 +95,13 @@ def seed(
         raise UsageError(f"--min-words {min_words} is above --max-words {max_words}")
     # With --builtin alone there is nothing to read from stdin.
     paths = inputs or ([] if builtin else common.input_paths(inputs))
-    with Run(
-        "seed", output=output, rejects=rejects, skip_bad_lines=skip_bad_lines, quiet=quiet
-    ) as run:
+    with Run("seed", run) as out:
         reader = SeedReader(
             format=format.value if format else None,
-            skip_bad_lines=skip_bad_lines,
+            skip_bad_lines=run.skip_bad_lines,
             docs=documents.DocOptions(min_words=min_words, max_words=max_words),
-            note=run.note,
-            on_read=run.count_read,
+            note=out.note,
+            on_read=out.count_read,
         )
         items = chain(reader.builtin() if builtin else (), reader.read(paths))
-        run.write_all(select(items, limit, shuffle, random_seed or 0))
+        out.write(select(items, limit, shuffle, random_seed or 0))

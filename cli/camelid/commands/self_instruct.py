@@ -6,21 +6,12 @@ from typing import Annotated
 
 import typer
 
-from camelid.commands.common import (
-    Inputs,
-    Output,
-    Quiet,
-    Rejects,
-    SkipBadLines,
-    epilog,
-    input_paths,
-)
+from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
-from camelid.commands.generation import open_engine, protect_stdout
 from camelid.errors import UsageError
 from camelid.packs import Pack, load_pack
-from camelid.pipeline import Reject, Run
-from camelid.resume import RESUME_KEYS, check_settings, load_existing, rejected_entries
+from camelid.runtime import BEFORE_LOADING, Run, RunOptions
+from camelid.runtime.engine import open_engine, protect_stdout
 
 STAGE = "self-instruct"
 GENERATION_PARSERS = ("task_list", "alpaca_batch")
@@ -43,10 +34,11 @@ def register(app: typer.Typer) -> None:
 
 
 @engine_flags
+@run_flags(resumable=True)
 def self_instruct(
     options: EngineOptions,
+    run: RunOptions,
     inputs: Inputs = None,
-    output: Output = None,
     target: Annotated[int, typer.Option(help="New instructions to keep.", min=1)] = 100,
     pack: Annotated[
         str, typer.Option(help="self-instruct, alpaca, or a pack folder with such a parser.")
@@ -87,25 +79,19 @@ def self_instruct(
     max_prompts: Annotated[
         int, typer.Option(help="Give up after this many prompts [default: 20 per target].", min=0)
     ] = 0,
-    resume: Annotated[
-        bool,
-        typer.Option(
-            help="Continue the run in -o FILE, pool included (give the same --rejects: "
-            "instructions dropped for want of an instance stay in the pool, as in a run "
-            "that never stopped)."
-        ),
-    ] = False,
-    force: Annotated[
-        bool, typer.Option(help="With --resume: go on even if the settings changed.")
-    ] = False,
-    rejects: Rejects = None,
-    skip_bad_lines: SkipBadLines = False,
-    quiet: Quiet = False,
 ) -> None:
     # numpy and the novelty index load only when the command runs: `--help` stays fast.
-    from camelid.stages.instances import InstanceMaker
-    from camelid.stages.instruction_pool import GateSettings, InstructionGate, clean_instruction
-    from camelid.stages.self_instruct import Bootstrap, Settings, is_classification
+    from camelid.stages.instructions.bootstrap import (
+        Bootstrap,
+        Propose,
+        Settings,
+        is_classification,
+        read_seeds,
+        resumed_pool,
+        run_bootstrap,
+    )
+    from camelid.stages.instructions.gate import GateSettings, NoveltyGate, clean_instruction
+    from camelid.stages.instructions.instances import Classify, InstancePacks, WriteInstances
 
     paths = input_paths(inputs)
     if tokenizer not in TOKENIZERS:
@@ -114,103 +100,59 @@ def self_instruct(
         raise UsageError(f"--min-words {min_words} is greater than --max-words {max_words}")
     main = _generation_pack(pack)
     alpaca = main.manifest.parser.type == "alpaca_batch"
-    helpers = [
-        load_pack(n)
-        for n in ("self-instruct-classify", "self-instruct-instances", "self-instruct-labels")
-    ]
-    existing = load_existing(output, resume)
+    helpers = InstancePacks(
+        *(load_pack(n) for n in ("self-instruct-classify", "self-instruct-instances",
+                                 "self-instruct-labels")), seed=options.seed,
+    )  # fmt: skip
     sampling = main.sampling.merged(**options.sampling_overrides(), seed=options.seed)
-    examples = _default(human_examples, 3 if alpaca else 6) + _default(
-        machine_examples, 0 if alpaca else 2
-    )
+    human_n = _default(human_examples, 3 if alpaca else 6)
+    machine_n = _default(machine_examples, 0 if alpaca else 2)
     if not alpaca:  # stop after eight new tasks, as Self-Instruct did
-        sampling = sampling.merged(stop=[*sampling.stop, f"Task {examples + 9}:"])
-
-    before_loading = tuple(k for k in RESUME_KEYS if k != "model")
-    check_settings(
-        existing,
-        STAGE,
-        main.lineage(STAGE, None, sampling),
-        output or "-",
-        force,
-        keys=before_loading,
+        sampling = sampling.merged(stop=[*sampling.stop, f"Task {human_n + machine_n + 9}:"])
+    rules = GateSettings(
+        variant="alpaca" if alpaca else "self-instruct",
+        min_words=min_words,
+        max_words=max_words,
+        extra_blacklist=tuple(blacklist or ()),
+        threshold=threshold,
+        tokenizer=tokenizer,  # type: ignore[arg-type]
     )
+
     protect_stdout()  # before the output opens: the engine comes later, inside the run
-    with Run(STAGE, output, rejects, skip_bad_lines, quiet, append=resume, resumable=True) as run:
-        human = []
-        for record in run.records(paths):
-            if clean_instruction(record.instruction or ""):
-                human.append(record)
-            else:
-                run.reject(
-                    Reject(
-                        STAGE, "seed has no instruction", record=record, where=record._where or None
-                    )
-                )
-        if not human:
-            raise UsageError(f"no seed task with an instruction in {', '.join(paths)}")
-        machine = [r for r in existing if any(e.stage == STAGE for e in r.lineage or [])]
+    with Run(STAGE, run, resumable=True) as out:
+        out.check_settings([main.lineage(STAGE, None, sampling)], BEFORE_LOADING)
+        human = read_seeds(out, paths)
+        machine = [r for r in out.existing if any(e.stage == STAGE for e in r.lineage or [])]
         if len(machine) >= target:
-            run.note(f"{output} already holds {len(machine)} of {target} instructions")
+            out.note(f"{run.output} already holds {len(machine)} of {target} instructions")
             return
         share = classification_share
         if share is None:
             share = sum(map(is_classification, human)) / len(human)
-        with open_engine(options, quiet=quiet) as engine:
-            entry = main.lineage(STAGE, engine.model, sampling)
-            check_settings(existing, STAGE, entry, output or "-", force)
-            gate = InstructionGate(
-                GateSettings(
-                    variant="alpaca" if alpaca else "self-instruct",
-                    min_words=min_words,
-                    max_words=max_words,
-                    extra_blacklist=tuple(blacklist or ()),
-                    threshold=threshold,
-                    tokenizer=tokenizer,  # type: ignore[arg-type]
-                ),
-                [clean_instruction(r.instruction or "") for r in [*human, *machine]]
-                + _dropped_for_instances(rejects, resume),
-            )
-            maker = None
-            if instances and not alpaca:
-                maker = InstanceMaker(*helpers, engine=engine, seed=options.seed)
+        with open_engine(options, quiet=run.quiet) as engine:
+            propose = Propose(main, engine, sampling, rules)
+            out.check_settings([propose.lineage])
+            pool = [clean_instruction(r.instruction or "") for r in [*human, *machine]]
+            gate = NoveltyGate(STAGE, rules, pool + resumed_pool(out))
             boot = Bootstrap(
-                main,
-                engine,
-                sampling,
+                propose,
                 gate,
                 human,
                 Settings(
                     target=target,
-                    human_examples=_default(human_examples, 3 if alpaca else 6),
-                    machine_examples=_default(machine_examples, 0 if alpaca else 2),
+                    human_examples=human_n,
+                    machine_examples=machine_n,
                     classification_share=0.0 if alpaca else share,
                     max_prompts=max_prompts,
                     batch_size=options.batch_size,
                     seed=options.seed,
                 ),
-                instances=maker,
+                instances=[] if alpaca or not instances else [
+                    Classify(helpers, engine), WriteInstances(helpers, engine)
+                ],
                 machine=list(machine),
-                model=engine.model,
-            )
-            start = 1 + max((_round(r) for r in machine), default=-1)
-            kept, sent = len(machine), 0
-            for result in boot.rounds(start=start, kept=kept):
-                run.write_all([*result.kept, *result.rejects])
-                run.flush()
-                kept += len(result.kept)
-                sent += result.prompts
-                run.note(
-                    f"round {result.number}: {result.prompts} prompts, kept "
-                    f"{len(result.kept)}, dropped {len(result.rejects)}; "
-                    f"{kept}/{target} instructions"
-                )
-            if kept < target:
-                run.note(
-                    f"{STAGE}: stopped at {kept} of {target} instructions after {sent} prompts "
-                    f"(the --max-prompts bound, {boot.settings.prompt_budget}); add --resume "
-                    "-o FILE to continue, or raise --max-prompts"
-                )
+            )  # fmt: skip
+            run_bootstrap(out, boot, target)
 
 
 def _generation_pack(name: str) -> Pack:
@@ -224,28 +166,5 @@ def _generation_pack(name: str) -> Pack:
     return pack
 
 
-def _dropped_for_instances(rejects: str | None, resume: bool) -> list[str]:
-    """Instructions that passed novelty but got no usable instance: they entered the pool when
-    they were made (as in Self-Instruct, where instances come later), so a resumed run needs
-    them there too; the --rejects file of the stopped run holds them."""
-    from camelid.stages.self_instruct import NO_INSTANCE
-
-    return [
-        entry["record"]["instruction"]
-        for entry in rejected_entries(rejects, resume)
-        if entry.get("stage") == STAGE
-        and str(entry.get("reason", "")).startswith(NO_INSTANCE)
-        and isinstance(entry.get("record"), dict)
-        and isinstance(entry["record"].get("instruction"), str)
-    ]
-
-
 def _default(value: int | None, default: int) -> int:
     return default if value is None else value
-
-
-def _round(record: object) -> int:
-    for entry in getattr(record, "lineage", None) or []:
-        if entry.stage == STAGE:
-            return int((entry.model_extra or {}).get("round", -1))
-    return -1

@@ -8,15 +8,14 @@ from typing import Annotated
 import typer
 
 from camelid.commands.common import Inputs, Quiet, epilog, input_paths
-from camelid.commands.generation import protect_stdout
 from camelid.errors import BadInputError, UsageError
-from camelid.io import iter_lines, parse_object, to_record
+from camelid.io import read_records
 from camelid.packs import load_pack
-from camelid.pipeline import stderr
-from camelid.records import Record
-from camelid.stages.train_config import resolve_train_config
-from camelid.stages.train_data import Prompting, training_rows
-from camelid.stages.train_output import OutputDir
+from camelid.runtime.engine import protect_stdout
+from camelid.runtime.progress import stderr
+from camelid.stages.train.config import resolve_train_config
+from camelid.stages.train.data import Prompting, training_rows
+from camelid.stages.train.output import OutputDir
 
 HELP = (
     "Fine-tune a model on records: sft (answers), backward (instructions from answers, for "
@@ -138,7 +137,7 @@ def train_command(
         prompting = Prompting(p, settings.humpback_tags)
     out = OutputDir(settings.output)
     resume_from = out.check(settings)
-    records = list(_read(paths))
+    records = list(read_records(paths))
     rows = training_rows(records, settings.task, prompting)
     if not rows:
         raise BadInputError(", ".join(paths), None, "no records to train on")
@@ -152,7 +151,7 @@ def train_command(
             "(--no-resume starts over)")  # fmt: skip
 
     from camelid.models import resolve_model
-    from camelid.stages.train_run import train  # torch and TRL from here on
+    from camelid.stages.train.run import train  # torch and TRL from here on
 
     protect_stdout()  # the libraries may print; stdout carries the model's path only
     model_path = resolve_model(settings.model)
@@ -163,8 +162,3 @@ def train_command(
     log(f"train: {len(records)} records, {len(rows)} rows, {steps} steps in "
         f"{time.monotonic() - started:.1f}s: {kind} in {out.path}")  # fmt: skip
     typer.echo(str(out.path))
-
-
-def _read(paths: list[str]) -> list[Record]:
-    return [to_record(name, number, parse_object(name, number, line))
-            for name, number, line in iter_lines(paths)]  # fmt: skip

@@ -7,11 +7,16 @@ The API key is read from an environment variable and never appears in messages o
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import os
+import queue
 import random
+import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -51,8 +56,9 @@ class OpenAIEngine:
         self, prompts: Sequence[Prompt], sampling: Sampling, seeds: Sequence[int] | None = None
     ) -> list[Result]:
         per_prompt = list(seeds) if seeds else [sampling.seed] * len(prompts)
-        with ThreadPoolExecutor(max_workers=self.options.concurrency) as pool:
-            return list(pool.map(lambda p, s: self._one(p, sampling, s), prompts, per_prompt))
+        pairs = zip(prompts, per_prompt, strict=True)
+        jobs = [functools.partial(self._one, p, sampling, s) for p, s in pairs]
+        return run_concurrently(jobs, self.options.concurrency)
 
     def close(self) -> None:
         self.client.close()
@@ -118,6 +124,9 @@ class OpenAIEngine:
                 continue
             if response.status_code in RETRY_STATUS:
                 last = f"HTTP {response.status_code}: {_message(response, self._key)}"
+                wait = retry_after(response)
+                if wait is not None and attempt < self.options.max_retries:
+                    time.sleep(wait)  # the server said when; the backoff below adds to it
                 continue
             if response.status_code >= 400:
                 why = _message(response, self._key)
@@ -134,13 +143,66 @@ class OpenAIEngine:
         return text.replace(self._key, "[API key]") if self._key else text
 
 
+def retry_after(response: httpx.Response, most: float = 120.0) -> float | None:
+    """Seconds a 429 or 503 asks the client to wait (Retry-After: seconds or an HTTP date)."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return None
+    return min(max(seconds, 0.0), most)
+
+
+def run_concurrently(jobs: list[Callable[[], Result]], workers: int) -> list[Result]:
+    """Each job's result, in order, with at most `workers` running at once. The workers are
+    daemon threads: when Ctrl-C or SIGTERM stops the run, it does not wait for the requests
+    still queued or in flight (a thread pool would wait for every one of them)."""
+    results: list[Result | None] = [None] * len(jobs)
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for i in range(len(jobs)):
+        todo.put(i)
+    done = threading.Semaphore(0)
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        while True:
+            try:
+                i = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                results[i] = jobs[i]()
+            except BaseException as exc:  # noqa: BLE001  handed to the caller
+                failure.append(exc)
+            done.release()
+
+    for _ in range(min(workers, len(jobs))):
+        threading.Thread(target=work, daemon=True).start()
+    for _ in jobs:
+        done.acquire()  # interruptible: a signal's exception ends the wait at once
+        if failure:
+            while not todo.empty():  # the others stop taking new requests
+                with contextlib.suppress(queue.Empty):
+                    todo.get_nowait()
+            raise failure[0]
+    return [r if r is not None else Result(error="not run") for r in results]
+
+
 def _message(response: httpx.Response, key: str = "") -> str:
     """The server's error text, without the API key (a careless server may repeat it)."""
     try:
-        error = response.json().get("error", response.json())
-        text = error.get("message", str(error)) if isinstance(error, dict) else str(error)
+        body = response.json()
     except ValueError:
-        text = response.text
+        body = response.text
+    error = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(error, dict):
+        error = error.get("message", error)
+    text = error if isinstance(error, str) else json.dumps(error, ensure_ascii=False)
     if key:
         text = text.replace(key, "[API key]")
     return " ".join(text.split())[:300]

@@ -29,6 +29,9 @@ class EngineOptions(BaseModel):
     enforce_eager: bool | None = None
     # CPU only: memory for the KV cache, GiB (vLLM-CPU's VLLM_CPU_KVCACHE_SPACE).
     cpu_kv_cache_gb: float = Field(2.0, gt=0.0)
+    # auto: float32 on CPUs without native bf16 (5x faster there), bf16 where the CPU has it,
+    # the model's own dtype on GPUs (see engines/device.py).
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     trust_remote_code: bool = False
     # Every request of a pack shares its long instructions and exemplars: keep them cached.
     prefix_caching: bool = True
@@ -62,21 +65,9 @@ class EngineOptions(BaseModel):
         return {"temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens}
 
 
-# Settings that may come from the environment, as CAMELID_<NAME>.
-ENV_SETTINGS = (
-    "engine",
-    "model",
-    "max_model_len",
-    "tensor_parallel_size",
-    "gpu_memory_utilization",
-    "base_url",
-    "batch_size",
-    "temperature",
-    "top_p",
-    "max_tokens",
-    "seed",
-    "concurrency",
-)
+# Every setting may also come from the environment, as CAMELID_<NAME> (CAMELID_BASE_URL, ...),
+# except running code from a model's folder: that is asked for on the command line or in a file.
+ENV_SETTINGS = tuple(name for name in EngineOptions.model_fields if name != "trust_remote_code")
 
 
 def resolve_options(flags: dict[str, Any], config: str | None = None) -> EngineOptions:

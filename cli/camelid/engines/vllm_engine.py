@@ -9,9 +9,11 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from camelid.engines import watchdog
 from camelid.engines.base import Generation, Prompt, Result
+from camelid.engines.device import choose_dtype
 from camelid.engines.options import EngineOptions
-from camelid.errors import CamelidError
+from camelid.errors import CamelidError, TemporaryFailure
 from camelid.sampling import Sampling
 
 
@@ -40,9 +42,16 @@ class VLLMEngine:
             ) from None
         self.model = model_name
         self.on_cpu = current_platform.is_cpu()
+        if self.on_cpu and options.tensor_parallel_size == 1:
+            # The engine core inside this process: nothing is left behind when it is killed, and
+            # on a 2-core CPU it measured faster (prompts 254 vs 146 tokens/s, replies 130 vs 79,
+            # start-up 15 s vs 60 s) than vLLM-CPU's default, a worker bound to one core.
+            os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
+        self.dtype = choose_dtype(options.dtype, self.on_cpu)
         self._vllm = vllm
         kwargs: dict[str, Any] = {
             "model": model_path,
+            "dtype": self.dtype,
             "seed": options.seed,
             "enable_prefix_caching": options.prefix_caching,
             "trust_remote_code": options.trust_remote_code,
@@ -71,6 +80,8 @@ class VLLMEngine:
             raise CamelidError(f"vLLM could not load model {model_name!r}: {exc}") from None
         self.tokenizer = self.llm.get_tokenizer()
         self.max_model_len: int = self.llm.llm_engine.model_config.max_model_len
+        # Engine processes (GPU, or several devices) end with this one, however it ends.
+        self._watchdog = watchdog.watch(watchdog.engine_children())
 
     def generate(
         self, prompts: Sequence[Prompt], sampling: Sampling, seeds: Sequence[int] | None = None
@@ -98,7 +109,10 @@ class VLLMEngine:
                 for i, ids in runnable
             ]
             inputs: list[Any] = [{"prompt_token_ids": ids} for _, ids in runnable]
-            outputs = self.llm.generate(inputs, params, use_tqdm=False)
+            try:
+                outputs = self.llm.generate(inputs, params, use_tqdm=False)
+            except Exception as exc:
+                raise engine_failure(exc) from exc
             for (i, ids), output in zip(runnable, outputs, strict=True):
                 results[i] = Result(
                     generations=[
@@ -147,3 +161,18 @@ class VLLMEngine:
         )
         if callable(shutdown):
             shutdown()
+        if self._watchdog is not None:
+            os.close(self._watchdog)
+            self._watchdog = None
+
+
+def engine_failure(exc: Exception) -> Exception:
+    """A dead engine (vLLM's EngineDeadError: a crashed or timed-out step) or memory running
+    out is a temporary failure: the finished batches are kept and --resume continues."""
+    name = type(exc).__name__
+    text = str(exc)
+    if name == "EngineDeadError" or isinstance(exc, MemoryError) or "out of memory" in text:
+        cause = exc.__cause__ or exc.__context__
+        why = f"{type(cause).__name__}: {cause}" if cause is not None else text
+        return TemporaryFailure(f"the vLLM engine died ({name}; {' '.join(why.split())[:300]})")
+    return exc

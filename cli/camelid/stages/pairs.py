@@ -7,22 +7,14 @@ uses them on validated Records.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from camelid.pipeline import Reject
-from camelid.records import Completion, LineageEntry, Record
-from camelid.stages.json_array import json_type
+from camelid.fields import BadField
+from camelid.records import Completion, LineageEntry, Outcome, Record, Reject
 
 REJECTED_CHOICES = ("random", "worst")
-
-
-class BadField(ValueError):
-    """A field of the wrong type, found without validating the whole record: `field "x": ...`."""
-
-    def __init__(self, path: str, expected: str, value: Any):
-        super().__init__(f'field "{path}": expected {expected}, got {json_type(value)}')
 
 
 def fmt(value: float) -> str:
@@ -136,11 +128,20 @@ def make_pair(record: Record, options: PairOptions) -> Record | str:
     return record.model_copy(update=update).with_lineage(options.lineage())
 
 
-def pairs(records: Iterable[Record], options: PairOptions) -> Iterator[Record | Reject]:
-    """Pairs for a stream (or one batch) of records; the ones without a pair become Rejects."""
-    for record in records:
-        result = make_pair(record, options)
-        if isinstance(result, str):
-            yield Reject("pairs", result, record=record, where=record._where or None)
-        else:
-            yield result
+@dataclass(frozen=True)
+class Pairs:
+    """A stage: each record its preference pair, or a reject saying why it has none."""
+
+    options: PairOptions
+    name: str = "pairs"
+
+    @property
+    def lineage(self) -> LineageEntry:
+        return self.options.lineage()
+
+    def __call__(self, batch: list[Record]) -> list[Outcome]:
+        out: list[Outcome] = []
+        for record in batch:
+            result = make_pair(record, self.options)
+            out.append(Reject.of(self.name, result, record) if isinstance(result, str) else result)
+        return out

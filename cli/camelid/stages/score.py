@@ -7,18 +7,16 @@ kept under `judge_errors`, never a made-up default.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from camelid.engines.base import Engine, record_seed
 from camelid.packs import Aspect, Pack
-from camelid.pipeline import Reject
-from camelid.records import Record, with_extras
-from camelid.sampling import Sampling
-from camelid.stages.generate import batched
+from camelid.records import Outcome, Record, Reject, with_extras
+from camelid.runtime.model import PackStage, Reply, Request
+
+STAGE = "score"
 
 
 def judgement_schema(aspect: Aspect, count: int | None) -> dict[str, Any]:
@@ -59,7 +57,6 @@ def reply_budget(aspect: Aspect, count: int) -> int:
 class Job:
     """One request: one aspect of some answers of one record."""
 
-    record: int
     aspect: str
     answers: list[int]  # indexes into the record's answers
     together: bool
@@ -80,17 +77,17 @@ def answers_of(record: Record) -> list[str]:
     return [record.output] if record.output else []
 
 
-def plan(records: list[Record], pack: Pack, separately: bool) -> list[Job]:
+def plan(record: Record, pack: Pack, separately: bool) -> list[Job]:
+    """One job per aspect (all answers together when the rubric says so), else per answer too."""
     rubric = pack.manifest.rubric
     assert rubric is not None
+    count = len(answers_of(record))
     jobs = []
-    for r, record in enumerate(records):
-        count = len(answers_of(record))
-        for aspect in rubric.aspects:
-            if rubric.together and not separately and count > 1:
-                jobs.append(Job(r, aspect, list(range(count)), together=True))
-            else:
-                jobs.extend(Job(r, aspect, [a], together=False) for a in range(count))
+    for aspect in rubric.aspects:
+        if rubric.together and not separately and count > 1:
+            jobs.append(Job(aspect, list(range(count)), together=True))
+        else:
+            jobs.extend(Job(aspect, [a], together=False) for a in range(count))
     return jobs
 
 
@@ -117,58 +114,48 @@ def read_verdicts(job: Job, text: str, truncated: bool) -> list[Verdict]:
         return failed(f"unparsable judgement: {type(exc).__name__}: {str(exc)[:80]}")
 
 
-def score(
-    records: Iterable[Record],
-    pack: Pack,
-    engine: Engine,
-    sampling: Sampling,
-    separately: bool = False,
-    batch_size: int = 64,
-) -> Iterator[list[Record | Reject]]:
-    """For each batch of records, the scored records (or rejects), in input order."""
-    rubric = pack.manifest.rubric
-    if rubric is None:
-        raise ValueError(f"pack {pack.name} has no rubric")
-    lineage = pack.lineage("score", engine.model, sampling)
-    for batch in batched(records, batch_size):
-        verdicts: dict[tuple[int, str, int], Verdict] = {}
-        jobs = plan(batch, pack, separately)
-        # Requests that share a schema go to the engine together.
-        groups: dict[tuple[str, int | None], list[Job]] = {}
-        for job in jobs:
-            groups.setdefault((job.aspect, len(job.answers) if job.together else None), []).append(
-                job
-            )
-        for (aspect_name, count), group in groups.items():
-            aspect = rubric.aspects[aspect_name]
-            budget = reply_budget(aspect, count or 1)
-            shaped = sampling.merged(
+@dataclass
+class Judge(PackStage):
+    """Each record's answer (or every completion) rated on every aspect of the rubric."""
+
+    separately: bool = False
+    name: str = STAGE
+    failed: int = 0  # judgements that did not parse, over the run
+
+    def __post_init__(self) -> None:
+        if self.pack.manifest.rubric is None:
+            raise ValueError(f"pack {self.pack.name} has no rubric")
+        self.aspects = self.pack.manifest.rubric.aspects
+
+    def requests(self, record: Record) -> list[Request] | Reject:
+        if not answers_of(record):
+            return Reject.of(STAGE, "nothing to score: no output or completions", record)
+        out = []
+        for job in plan(record, self.pack, self.separately):
+            aspect = self.aspects[job.aspect]
+            count = len(job.answers) if job.together else None
+            shaped = self.sampling.merged(
                 json_schema=judgement_schema(aspect, count),
-                max_tokens=max(sampling.max_tokens, budget),
+                max_tokens=max(self.sampling.max_tokens, reply_budget(aspect, count or 1)),
             )
-            prompts = [_render(pack, batch[j.record], j, aspect_name, aspect) for j in group]
-            seeds = None
-            if sampling.seed is not None:
-                seeds = [
-                    record_seed(sampling.seed, f"{batch[j.record].id}/{j.aspect}/{j.answers}")
-                    for j in group
-                ]
-            for job, result in zip(group, engine.generate(prompts, shaped, seeds), strict=True):
-                if result.error is not None:
-                    found = [Verdict(error=result.error) for _ in job.answers]
-                else:
-                    gen = result.generations[0]
-                    found = read_verdicts(job, gen.text, gen.truncated)
-                for answer, verdict in zip(job.answers, found, strict=True):
-                    verdicts[(job.record, job.aspect, answer)] = verdict
-        out: list[Record | Reject] = []
-        for r, record in enumerate(batch):
-            if not answers_of(record):
-                out.append(Reject("score", "nothing to score: no output or completions", record=record,
-                                  where=record._where or None))  # fmt: skip
-                continue
-            out.append(apply_verdicts(record, r, rubric.aspects, verdicts).with_lineage(lineage))
-        yield out
+            prompt = _render(self.pack, record, job, job.aspect, aspect)
+            out.append(Request(prompt, f"{record.id}/{job.aspect}/{job.answers}", shaped, job))
+        return out
+
+    def finish(self, record: Record, replies: list[Reply]) -> Outcome:
+        verdicts: dict[tuple[str, int], Verdict] = {}
+        for reply in replies:
+            job, result = reply.request.note, reply.result
+            if result.error is not None:
+                found = [Verdict(error=result.error) for _ in job.answers]
+            else:
+                gen = result.generations[0]
+                found = read_verdicts(job, gen.text, gen.truncated)
+            for answer, verdict in zip(job.answers, found, strict=True):
+                verdicts[(job.aspect, answer)] = verdict
+        scored = apply_verdicts(record, self.aspects, verdicts)
+        self.failed += count_failures(scored)
+        return scored.with_lineage(self.lineage)
 
 
 def record_prompts(record: Record, pack: Pack, separately: bool = False) -> list[Any]:
@@ -177,7 +164,7 @@ def record_prompts(record: Record, pack: Pack, separately: bool = False) -> list
     assert rubric is not None
     return [
         _render(pack, record, job, job.aspect, rubric.aspects[job.aspect])
-        for job in plan([record], pack, separately)
+        for job in plan(record, pack, separately)
     ]
 
 
@@ -195,10 +182,7 @@ def _render(pack: Pack, record: Record, job: Job, name: str, aspect: Aspect) -> 
 
 
 def apply_verdicts(
-    record: Record,
-    r: int,
-    aspects: dict[str, Aspect],
-    verdicts: dict[tuple[int, str, int], Verdict],
+    record: Record, aspects: dict[str, Aspect], verdicts: dict[tuple[str, int], Verdict]
 ) -> Record:
     """Write ratings into `scores`, rationales into `rationales` (of the record or of each
     completion), labels into `types`, and failures into `judge_errors`."""
@@ -209,7 +193,7 @@ def apply_verdicts(
         scores, rationales = dict(target.scores or {}), dict(target.rationales or {})
         types, errors = dict(extra.get("types") or {}), dict(extra.get("judge_errors") or {})
         for name in aspects:
-            verdict = verdicts[(r, name, a)]
+            verdict = verdicts[(name, a)]
             scores[name] = verdict.rating
             rationales.pop(name, None)
             types.pop(name, None)

@@ -1,0 +1,57 @@
+"""Opening an engine for a run: stdout kept for records, the model resolved before it loads."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from camelid.engines import Engine, EngineOptions, build_engine
+from camelid.runtime.progress import stderr
+
+
+def protect_stdout() -> None:
+    """Point file descriptor 1 at stderr and keep the real stdout for records only.
+
+    Engines and their worker processes (vLLM, torch, tokenizers) may print to stdout; in a
+    pipeline that would corrupt the JSONL. Called before any output file is opened.
+    """
+    if getattr(protect_stdout, "done", False):
+        return
+    sys.stdout.flush()
+    records_fd = os.dup(1)
+    os.dup2(2, 1)
+    sys.stdout = os.fdopen(records_fd, "w", encoding="utf-8", closefd=True)
+    protect_stdout.done = True  # type: ignore[attr-defined]
+
+
+def model_name(options: EngineOptions, model: str | None = None) -> str | None:
+    """The name lineage will record, when it is known before loading (a server may name it)."""
+    if options.engine == "vllm":
+        from camelid.models import DEFAULT_MODEL
+
+        return model or options.model or DEFAULT_MODEL
+    if options.engine == "scripted":
+        return model or options.model or "scripted"
+    return model or options.model
+
+
+@contextmanager
+def open_engine(
+    options: EngineOptions, model: str | None = None, quiet: bool = False
+) -> Iterator[Engine]:
+    protect_stdout()
+    path = None
+    if options.engine == "vllm":
+        from camelid.models import DEFAULT_MODEL, resolve_model
+
+        model = model or options.model or DEFAULT_MODEL
+        path = resolve_model(model)  # a bad path or unreachable hub fails here, before loading
+        if not quiet:
+            stderr.print(f"loading {model} in vLLM…", markup=False)
+    engine = build_engine(options, model, path)
+    try:
+        yield engine
+    finally:
+        engine.close()

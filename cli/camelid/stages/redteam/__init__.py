@@ -1,0 +1,1 @@
+"""Topic-guided red-teaming (Self-Align's TGRT self-instruct): topics, then questions."""
