@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from enum import Enum
 from typing import Annotated
@@ -10,17 +9,11 @@ from typing import Annotated
 import typer
 
 from camelid.commands import common
-from camelid.errors import BadInputError, UsageError
-from camelid.io import display_name
-from camelid.records import Reject
+from camelid.errors import UsageError
 from camelid.runtime import Run, RunOptions
-from camelid.stages.export.formats import FORMATS, HF_LAYOUTS, Row, export
-from camelid.stages.export.output import (
-    JsonArrayWriter,
-    check_folder,
-    check_test_size,
-    save_folder,
-)
+from camelid.stages.export.formats import FORMATS, HF_LAYOUTS
+from camelid.stages.export.output import check_folder, check_test_size
+from camelid.stages.export.run import ExportPlan, run_export
 
 HELP = "Write records in the formats trainers read: TRL, Alpaca, ShareGPT, OpenAI, datasets."
 DESCRIPTION = f"""{HELP}
@@ -120,30 +113,6 @@ def export_records(
     paths = common.input_paths(inputs)
     rows_format = (layout.value if layout else "messages") if name == "hf" else name
     jsonl = name not in ("alpaca", "hf")
+    plan = ExportPlan(rows_format, humpback_tags, strict, name, output, target, size, seed or 0)
     with Run("export", replace(run, output=output if jsonl else None)) as out:
-        rows = _rows(out, export(out.records(paths), rows_format, humpback_tags), strict)
-        if jsonl:
-            out.write(rows)
-        elif name == "alpaca":
-            with JsonArrayWriter(output) as writer:
-                for row in rows:
-                    writer.write(row)
-                    out.written += 1
-        elif target is not None:
-            table = list(rows)
-            if not table:
-                where = ", ".join(display_name(p) for p in paths)
-                raise BadInputError(where, None, f"no rows to export ({out.rejected} rejected)")
-            sizes = save_folder(table, target, size, seed or 0)
-            out.written = len(table)
-            out.note(f"export: {', '.join(f'{k} {v}' for k, v in sizes.items())} rows in {output}")
-
-
-def _rows(run: Run, items: Iterator[Row | Reject], strict: bool) -> Iterator[Row]:
-    for item in items:
-        if not isinstance(item, Reject):
-            yield item
-        elif strict:
-            raise BadInputError(item.where or "<input>", None, item.reason)
-        else:
-            run.reject(item)
+        run_export(out, paths, plan)

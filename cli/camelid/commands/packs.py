@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from itertools import islice
 from typing import Annotated
 
 import typer
@@ -13,7 +12,7 @@ from camelid.commands.common import Inputs, SkipBadLines, epilog, input_paths
 from camelid.io import dumps
 from camelid.packs import Pack, list_builtin, load_pack
 from camelid.runtime import Run, RunOptions
-from camelid.stages.score import record_prompts
+from camelid.stages.preview import preview
 
 app = typer.Typer(
     help="List, show and render prompt packs (built-in names or your own pack folders).",
@@ -68,19 +67,14 @@ def render(
     """Print exactly what the model would receive for the first records of the input."""
     p = load_pack(pack)
     with Run("render", RunOptions(skip_bad_lines=skip_bad_lines, quiet=True)) as run:
-        for record in islice(run.records(input_paths(inputs)), limit):
-            missing = p.missing_inputs(record)
-            if missing:
-                typer.echo(f"# {record.id}: lacks {', '.join(missing)}: not rendered", err=True)
-                continue
-            # A rubric pack is rendered as `score` sends it: per aspect, with the answers.
-            prompts = record_prompts(record, p) if p.manifest.rubric else [p.render(record)]
-            for prompt in prompts:
-                if as_json:
-                    key = "prompt" if isinstance(prompt, str) else "messages"
-                    sys.stdout.buffer.write(dumps({"id": record.id, key: prompt}))
-                else:
-                    _print_text(p, record.id, prompt)
+        for record_id, prompt, missing in preview(p, run.records(input_paths(inputs)), limit):
+            if prompt is None:
+                typer.echo(f"# {record_id}: lacks {', '.join(missing)}: not rendered", err=True)
+            elif as_json:
+                key = "prompt" if isinstance(prompt, str) else "messages"
+                sys.stdout.buffer.write(dumps({"id": record_id, key: prompt}))
+            else:
+                _print_text(p, record_id, prompt)
 
 
 def _print_text(pack: Pack, record_id: str, prompt: list[dict[str, str]] | str) -> None:

@@ -6,17 +6,15 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from camelid.commands import common
-from camelid.errors import BadInputError, UsageError
+from camelid.errors import UsageError
 from camelid.io import (
     STDIO,
     display_name,
-    iter_lines,
-    parse_object,
     read_records,
     write_file_atomic,
 )
@@ -105,7 +103,7 @@ def report_command(
     report_verbs.require()
     report_charts.require()
     records = list(read_records(paths))
-    rejects = _read_rejects(reject_paths) if rejects_from else None
+    rejects = report_stats.read_rejects(reject_paths) if rejects_from else None
     stats = report_stats.statistics(records, rejects)
     stats["verbs"] = report_verbs.verb_stats(report_stats.instructions(records))
     charts = report_charts.draw(stats, png=png_dir is not None)
@@ -154,15 +152,3 @@ def _png_dir(path: str) -> Path:
     if not folder.parent.is_dir():
         raise UsageError(f"--png {path}: its folder {folder.parent} does not exist")
     return folder
-
-
-def _read_rejects(paths: list[str]) -> list[dict[str, Any]]:
-    """The stage and reason of each line of --rejects files; anything else is bad input."""
-    out = []
-    for name, number, line in iter_lines(paths):
-        row = parse_object(name, number, line)
-        stage, reason = row.get("stage"), row.get("reason")
-        if not isinstance(stage, str) or not isinstance(reason, str):
-            raise BadInputError(name, number, 'not a reject line: needs "stage" and "reason"')
-        out.append({"stage": stage, "reason": reason})
-    return out

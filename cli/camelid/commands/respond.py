@@ -10,12 +10,11 @@ from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
 from camelid.errors import UsageError
 from camelid.packs import load_pack
-from camelid.runtime import BEFORE_LOADING, Run, RunOptions
-from camelid.runtime.engine import open_engine, protect_stdout
+from camelid.runtime import RunOptions
 from camelid.runtime.generation import run_generation
-from camelid.stages.respond.pool import PoolModel, parse_pool
+from camelid.stages.respond.pool import parse_pool, run_pool
 from camelid.stages.respond.self_align import AnswerRules, exemplar_text, has_thoughts, review
-from camelid.stages.respond.stage import STAGE, Responder, answer_with_pool, uses_system
+from camelid.stages.respond.stage import STAGE, Responder, uses_system
 
 FILTER = "Answer filter"
 
@@ -116,7 +115,7 @@ def respond_command(
         return Responder(p, sampling, names, principle_prompts, keep_truncated, check)
 
     if len(pool) > 1:
-        answer_pool(run, options, paths, responder([m.name for m in pool]), pool)
+        run_pool(run, options, paths, responder([m.name for m in pool]), pool)
         return
     source = pool[0].source if pool else None
     name = pool[0].name if pool else None
@@ -130,26 +129,3 @@ def respond_command(
         model=source,
         label=name,
     )
-
-
-def answer_pool(
-    options: RunOptions,
-    engine_options: EngineOptions,
-    paths: list[str],
-    responder: Responder,
-    pool: list[PoolModel],
-) -> None:
-    """Every record through each model of the pool in turn, each loaded once."""
-    protect_stdout()  # before the output opens: engines load (and may print) inside the run
-    with Run(STAGE, options, resumable=True) as run:
-        records = run.read_all(paths)
-        run.check_settings([responder.lineage], BEFORE_LOADING)
-        todo = list(run.pending(records))
-        run.track(len(todo))
-
-        def open_model(index: int):  # type: ignore[no-untyped-def]
-            run.note(f"respond: model {index + 1} of {len(pool)}: {pool[index].name}")
-            return open_engine(engine_options, pool[index].source, quiet=options.quiet)
-
-        outcomes = answer_with_pool(todo, responder, open_model, engine_options.batch_size)
-        run.commit(outcomes, done=[r.id for r in todo])

@@ -10,8 +10,7 @@ from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
 from camelid.errors import UsageError
 from camelid.packs import Pack, load_pack
-from camelid.runtime import BEFORE_LOADING, Run, RunOptions
-from camelid.runtime.engine import open_engine, protect_stdout
+from camelid.runtime import RunOptions
 
 STAGE = "self-instruct"
 GENERATION_PARSERS = ("task_list", "alpaca_batch")
@@ -81,17 +80,10 @@ def self_instruct(
     ] = 0,
 ) -> None:
     # numpy and the novelty index load only when the command runs: `--help` stays fast.
-    from camelid.stages.instructions.bootstrap import (
-        Bootstrap,
-        Propose,
-        Settings,
-        is_classification,
-        read_seeds,
-        resumed_pool,
-        run_bootstrap,
-    )
-    from camelid.stages.instructions.gate import GateSettings, NoveltyGate, clean_instruction
-    from camelid.stages.instructions.instances import Classify, InstancePacks, WriteInstances
+    from camelid.stages.instructions.bootstrap import Settings
+    from camelid.stages.instructions.gate import GateSettings
+    from camelid.stages.instructions.instances import InstancePacks
+    from camelid.stages.instructions.run import Plan, run_self_instruct
 
     paths = input_paths(inputs)
     if tokenizer not in TOKENIZERS:
@@ -118,41 +110,22 @@ def self_instruct(
         tokenizer=tokenizer,  # type: ignore[arg-type]
     )
 
-    protect_stdout()  # before the output opens: the engine comes later, inside the run
-    with Run(STAGE, run, resumable=True) as out:
-        out.check_settings([main.lineage(STAGE, None, sampling)], BEFORE_LOADING)
-        human = read_seeds(out, paths)
-        machine = [r for r in out.existing if any(e.stage == STAGE for e in r.lineage or [])]
-        if len(machine) >= target:
-            out.note(f"{run.output} already holds {len(machine)} of {target} instructions")
-            return
-        share = classification_share
-        if share is None:
-            share = sum(map(is_classification, human)) / len(human)
-        with open_engine(options, quiet=run.quiet) as engine:
-            propose = Propose(main, engine, sampling, rules)
-            out.check_settings([propose.lineage])
-            pool = [clean_instruction(r.instruction or "") for r in [*human, *machine]]
-            gate = NoveltyGate(STAGE, rules, pool + resumed_pool(out))
-            boot = Bootstrap(
-                propose,
-                gate,
-                human,
-                Settings(
-                    target=target,
-                    human_examples=human_n,
-                    machine_examples=machine_n,
-                    classification_share=0.0 if alpaca else share,
-                    max_prompts=max_prompts,
-                    batch_size=options.batch_size,
-                    seed=options.seed,
-                ),
-                instances=[] if alpaca or not instances else [
-                    Classify(helpers, engine), WriteInstances(helpers, engine)
-                ],
-                machine=list(machine),
-            )  # fmt: skip
-            run_bootstrap(out, boot, target)
+    plan = Plan(
+        pack=main,
+        sampling=sampling,
+        rules=rules,
+        instances=None if alpaca or not instances else helpers,
+        settings=Settings(
+            target=target,
+            human_examples=human_n,
+            machine_examples=machine_n,
+            classification_share=0.0 if alpaca else _default_share(classification_share),
+            max_prompts=max_prompts,
+            batch_size=options.batch_size,
+            seed=options.seed,
+        ),
+    )
+    run_self_instruct(run, options, paths, plan)
 
 
 def _generation_pack(name: str) -> Pack:
@@ -168,3 +141,7 @@ def _generation_pack(name: str) -> Pack:
 
 def _default(value: int | None, default: int) -> int:
     return default if value is None else value
+
+
+def _default_share(share: float | None) -> float:
+    return -1.0 if share is None else share  # -1: the share of classification seeds

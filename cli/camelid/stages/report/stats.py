@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from camelid.errors import BadInputError
+from camelid.io import iter_lines, parse_object
 from camelid.records import Record, reason_group
 
 NONE = "(none)"
@@ -166,6 +167,18 @@ def scores(records: Iterable[Record]) -> dict[str, Any] | None:
         stats = summary(numbers) | {"bins": score_bins(numbers)} if numbers else {"n": 0}
         out[aspect] = stats | {NA: missing, "from": dict(where[aspect])}
     return out or None
+
+
+def read_rejects(paths: list[str]) -> list[dict[str, Any]]:
+    """The stage and reason of each line of --rejects files; anything else is bad input."""
+    out = []
+    for name, number, line in iter_lines(paths):
+        row = parse_object(name, number, line)
+        stage, reason = row.get("stage"), row.get("reason")
+        if not isinstance(stage, str) or not isinstance(reason, str):
+            raise BadInputError(name, number, 'not a reject line: needs "stage" and "reason"')
+        out.append({"stage": stage, "reason": reason})
+    return out
 
 
 def reject_shares(kept: int, rejects: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -8,9 +8,14 @@ as a stand-in for a second model in a test) and keep long paths out of the recor
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from camelid.engines import Engine, EngineOptions
 from camelid.errors import UsageError
+from camelid.runtime import BEFORE_LOADING, Run, RunOptions
+from camelid.runtime.engine import open_engine, protect_stdout
+from camelid.stages.respond.stage import STAGE, Responder, answer_with_pool
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -48,3 +53,27 @@ def parse_pool(specs: list[str], n: int) -> list[PoolModel]:
             f"each model writes at least one completion (use --n {len(pool)} or more)"
         )
     return pool
+
+
+def run_pool(
+    options: RunOptions,
+    engine_options: EngineOptions,
+    paths: list[str],
+    responder: Responder,
+    pool: list[PoolModel],
+) -> None:
+    """Every record through each model of the pool in turn, each loaded once; the answered
+    records are written when the last model is done."""
+    protect_stdout()  # before the output opens: engines load (and may print) inside the run
+    with Run(STAGE, options, resumable=True) as run:
+        records = run.read_all(paths)
+        run.check_settings([responder.lineage], BEFORE_LOADING)
+        todo = list(run.pending(records))
+        run.track(len(todo))
+
+        def open_model(index: int) -> AbstractContextManager[Engine]:
+            run.note(f"respond: model {index + 1} of {len(pool)}: {pool[index].name}")
+            return open_engine(engine_options, pool[index].source, quiet=options.quiet)
+
+        outcomes = answer_with_pool(todo, responder, open_model, engine_options.batch_size)
+        run.commit(outcomes, done=[r.id for r in todo])
