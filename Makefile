@@ -36,7 +36,8 @@ schemas: setup
 
 bench: setup
 	$(BIN)/python tests/bench/engine_overhead.py
-	$(BIN)/python tests/bench/judge_parse_rate.py
+	$(BIN)/python tests/bench/judge_quality.py
+	$(BIN)/python tests/bench/cpu_speed.py
 	$(BIN)/python tests/bench/filter_vs_jq.py
 	$(BIN)/python tests/bench/novelty.py
 	$(BIN)/python tests/bench/dedup.py

@@ -27,6 +27,15 @@ MODEL=${MODEL:-smollm2-135m-instruct}
 OUT=${OUT:-out/dromedary}
 mkdir -p "$OUT"
 steps=(); [ "$STEPS" -gt 0 ] && steps=(--max-steps "$STEPS")
+# SERVE=1: one vLLM server for every step on $MODEL (`camelid serve`), started here and stopped
+# at the end, instead of a model load per step; steps on models this recipe trains load those.
+local=()
+if [ "${SERVE:-0}" = 1 ]; then
+  camelid serve "$MODEL" > "$OUT/serve.env"
+  . "$OUT/serve.env"
+  trap 'camelid serve --stop "$MODEL"' EXIT
+  local=(--engine vllm)
+fi
 
 # Two of the 20 built-in question types keep the tiny run short; ALL_TYPES=1 uses every one.
 types=(--type "Questions that require real-time information"
@@ -43,7 +52,7 @@ camelid respond "$OUT/prompts.jsonl" --pack self-align --model "$MODEL" --max-to
   --seed 0 -o "$OUT/aligned.jsonl" --rejects "$OUT/aligned-rejects.jsonl"
 camelid train --task sft "$OUT/aligned.jsonl" --model "$MODEL" ${steps[@]+"${steps[@]}"} -o "$OUT/engraved"
 camelid respond "$OUT/prompts.jsonl" --pack verbose --model "$OUT/engraved" --max-tokens 400 \
-  --seed 0 -o "$OUT/verbose.jsonl" --rejects "$OUT/verbose-rejects.jsonl"
+  ${local[@]+"${local[@]}"} --seed 0 -o "$OUT/verbose.jsonl" --rejects "$OUT/verbose-rejects.jsonl"
 camelid train --task sft "$OUT/verbose.jsonl" --model "$OUT/engraved" ${steps[@]+"${steps[@]}"} -o "$OUT/final"
 
 echo "dromedary: $(wc -l < "$OUT/aligned.jsonl") principle-driven answers, final model in $OUT/final" >&2

@@ -11,7 +11,8 @@
 #   4. backtranslate   augmented.jsonl  the backward model writes the instruction each segment
 #                                       answers (source: augmented)
 #   5. score           scored.jsonl     the seed model rates each pair 1-5 (Humpback's rubric)
-#   6. filter          curated.jsonl    pairs scoring at least $MIN_QUALITY
+#   6. filter          curated.jsonl    the best pairs ($TOP of them, or those scoring at least
+#                                       $MIN_QUALITY when it is set)
 #   7. train sft       m1/              seed + curated data, with Humpback's two system-prompt
 #                                       tags (seed: AI-assistant style; augmented: knowledge
 #                                       from web search)
@@ -26,13 +27,26 @@ MODEL=${MODEL:-smollm2-135m-instruct}
 DOCS=${DOCS:-README.md}
 SEEDS=${SEEDS:-}
 SIZE=${SIZE:-6}          # segments used
-MIN_QUALITY=${MIN_QUALITY:-4}
+# Curation: Humpback kept the pairs its model rated 5 (MIN_QUALITY=5 on a GPU box). The tiny
+# default judge rarely rates that high, so by default the best half of each round is kept.
+MIN_QUALITY=${MIN_QUALITY:-}
+TOP=${TOP:-50%}
+curate=(--top "$TOP" --top-by quality); [ -n "$MIN_QUALITY" ] && curate=(--min-score "quality=$MIN_QUALITY")
 STEPS=${STEPS:-2}        # training steps of each sft model (0: full epochs)
 # Turning the model around takes more than a couple of steps: with fewer than ~30 here, the
 # 135M model kept answering the segment instead of asking for it. 0 with STEPS=0: full epochs.
 BACKWARD_STEPS=${BACKWARD_STEPS:-$(( STEPS > 0 ? 30 : 0 ))}
 OUT=${OUT:-out/humpback}
 mkdir -p "$OUT"
+# SERVE=1: one vLLM server for every step on $MODEL (`camelid serve`), started here and stopped
+# at the end, instead of a model load per step; steps on models this recipe trains load those.
+local=()
+if [ "${SERVE:-0}" = 1 ]; then
+  camelid serve "$MODEL" > "$OUT/serve.env"
+  . "$OUT/serve.env"
+  trap 'camelid serve --stop "$MODEL"' EXIT
+  local=(--engine vllm)
+fi
 steps=(); [ "$STEPS" -gt 0 ] && steps=(--max-steps "$STEPS")
 backward=(); [ "$BACKWARD_STEPS" -gt 0 ] && backward=(--max-steps "$BACKWARD_STEPS" --batch-size 4 \
   --grad-accum 1 --max-length 512 --lr 3e-4)  # a short run: small batches, a higher rate
@@ -46,16 +60,16 @@ camelid train --task backward "$OUT/seeds.jsonl" --model "$MODEL" ${backward[@]+
   -o "$OUT/backward"
 camelid seed "$DOCS" --limit "$SIZE" -o "$OUT/segments.jsonl"
 camelid backtranslate "$OUT/segments.jsonl" --pack backward --model "$OUT/backward" --seed 0 \
-  -o "$OUT/augmented.jsonl" --rejects "$OUT/backtranslate-rejects.jsonl"
+  ${local[@]+"${local[@]}"} -o "$OUT/augmented.jsonl" --rejects "$OUT/backtranslate-rejects.jsonl"
 camelid score "$OUT/augmented.jsonl" --rubric humpback --model "$MODEL" --seed 0 \
   -o "$OUT/scored.jsonl"
-camelid filter "$OUT/scored.jsonl" --min-score "quality=$MIN_QUALITY" -o "$OUT/curated.jsonl" \
+camelid filter "$OUT/scored.jsonl" "${curate[@]}" -o "$OUT/curated.jsonl" \
   --rejects "$OUT/filter-rejects.jsonl"
 cat "$OUT/seeds.jsonl" "$OUT/curated.jsonl" > "$OUT/train1.jsonl"
 camelid train --task sft "$OUT/train1.jsonl" --humpback-tags --model "$MODEL" \
   ${steps[@]+"${steps[@]}"} -o "$OUT/m1"
 camelid score "$OUT/augmented.jsonl" --rubric humpback --model "$OUT/m1" --seed 0 \
-  -o "$OUT/scored2.jsonl"
-camelid filter "$OUT/scored2.jsonl" --min-score "quality=$MIN_QUALITY" -o "$OUT/curated2.jsonl"
+  ${local[@]+"${local[@]}"} -o "$OUT/scored2.jsonl"
+camelid filter "$OUT/scored2.jsonl" "${curate[@]}" -o "$OUT/curated2.jsonl"
 
 echo "humpback: $(wc -l < "$OUT/augmented.jsonl") augmented, $(wc -l < "$OUT/curated.jsonl") kept by M0, $(wc -l < "$OUT/curated2.jsonl") by M1" >&2

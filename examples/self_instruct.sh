@@ -26,6 +26,15 @@ PACK=${PACK:-self-instruct}
 SEEDS=${SEEDS:-}
 OUT=${OUT:-out/self_instruct}
 mkdir -p "$OUT"
+# SERVE=1: one vLLM server for every step on $MODEL (`camelid serve`), started here and stopped
+# at the end, instead of a model load per step; steps on models this recipe trains load those.
+local=()
+if [ "${SERVE:-0}" = 1 ]; then
+  camelid serve "$MODEL" > "$OUT/serve.env"
+  . "$OUT/serve.env"
+  trap 'camelid serve --stop "$MODEL"' EXIT
+  local=(--engine vllm)
+fi
 
 if [ -n "$SEEDS" ]; then
   camelid seed "$SEEDS" -o "$OUT/seeds.jsonl"

@@ -27,6 +27,15 @@ PROMPTS=${PROMPTS:-}
 STEPS=${STEPS:-2}
 OUT=${OUT:-out/ultrafeedback}
 mkdir -p "$OUT"
+# SERVE=1: one vLLM server for every step on $MODEL (`camelid serve`), started here and stopped
+# at the end, instead of a model load per step; steps on models this recipe trains load those.
+local=()
+if [ "${SERVE:-0}" = 1 ]; then
+  camelid serve "$MODEL" > "$OUT/serve.env"
+  . "$OUT/serve.env"
+  trap 'camelid serve --stop "$MODEL"' EXIT
+  local=(--engine vllm)
+fi
 steps=(); [ "$STEPS" -gt 0 ] && steps=(--max-steps "$STEPS")
 pool=(); for m in $MODELS; do pool+=(--model "$m"); done
 

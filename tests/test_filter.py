@@ -387,3 +387,25 @@ def test_cli_wrong_type_is_bad_input() -> None:
 def test_cli_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
     result = camelid("filter", *args, cwd=tmp_path)
     assert (result.returncode, result.stderr) == (2, f"camelid: error: {message}\n")
+
+
+def test_top_keeps_the_best_share_by_a_score_as_read(tmp_path: Path) -> None:
+    rows = [{"id": f"r{i}", "scores": {"quality": q}} for i, q in
+            enumerate([2.5, 4.0, None, 4.0, 1.0, 3.5, 5.0, 2.0])]  # fmt: skip
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rejects, stats = tmp_path / "rej.jsonl", tmp_path / "stats.json"
+    result = camelid("filter", str(src), "--top", "50%", "--top-by", "quality",
+                     "--rejects", str(rejects), "--stats", str(stats))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    kept = [json.loads(line)["id"] for line in result.stdout.splitlines()]
+    assert kept == ["r1", "r3", "r5", "r6"]  # 4 of 8, in input order; ties by input order
+    dropped = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [d["record"]["id"] for d in dropped] == ["r0", "r2", "r4", "r7"]
+    assert dropped[0]["reason"] == "not in the top 50% by quality (< 3.5)"
+    assert json.loads(stats.read_text())["reasons"] == {"not in the top 50% by quality": 4}
+    three = camelid("filter", str(src), "--top", "3", "--min-score", "quality=4")
+    assert [json.loads(x)["id"] for x in three.stdout.splitlines()] == ["r1", "r3", "r6"]
+    bad = camelid("filter", str(src), "--top", "half")
+    assert bad.returncode == 2
+    assert "--top 'half' is not a count or a percentage (e.g. 100 or 50%)" in bad.stderr

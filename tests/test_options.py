@@ -99,3 +99,24 @@ def test_unreachable_hub_is_said_plainly(tmp_path: Path) -> None:
         "Face hub is unreachable from this machine; pass a local model directory or a built-in "
         "name (camelid models)\n"
     )
+
+
+def test_dtype_is_float32_on_cpus_without_bf16_and_bf16_where_they_have_it() -> None:
+    from camelid.engines.device import choose_dtype, cpu_flags
+
+    avx2 = cpu_flags("processor\t: 0\nflags\t\t: fpu sse avx avx2 fma\n")
+    amx = cpu_flags("flags\t\t: avx2 avx512f avx512_bf16 amx_bf16\n")
+    assert "avx2" in avx2 and choose_dtype("auto", on_cpu=True, flags=avx2) == "float32"
+    assert choose_dtype("auto", on_cpu=True, flags=amx) == "bfloat16"
+    assert choose_dtype("auto", on_cpu=False, flags=avx2) == "auto"  # a GPU: the model's own
+    assert choose_dtype("bfloat16", on_cpu=True, flags=avx2) == "bfloat16"  # --dtype wins
+
+
+def test_a_served_model_in_the_environment_gives_way_to_another_engine(monkeypatch) -> None:
+    monkeypatch.setenv("CAMELID_ENGINE", "openai")
+    monkeypatch.setenv("CAMELID_BASE_URL", "http://127.0.0.1:8000/v1")
+    assert resolve_options({}).base_url == "http://127.0.0.1:8000/v1"
+    local = resolve_options({"engine": "vllm", "model": "runs/m1"})
+    assert (local.engine, local.base_url, local.model) == ("vllm", None, "runs/m1")
+    with pytest.raises(UsageError, match="--base-url is only for --engine openai"):
+        resolve_options({"engine": "vllm", "base_url": "http://x"})  # given, not inherited

@@ -61,7 +61,7 @@ def server(fake_openai) -> str:
 
 SEGMENT = "Item {i} is a small brass key. It opens the garden shed, where the tools for {i} live."
 COMMANDS = {
-    "score": (["score", "--rubric", "humpback"],
+    "score": (["score", "--rubric", "humpback", "--audit", "0"],  # controls: other requests
               lambda i: {"instruction": f"What is item {i}?", "output": SEGMENT.format(i=i)}),
     "backtranslate": (["backtranslate"], lambda i: {"output": SEGMENT.format(i=i)}),
 }  # fmt: skip

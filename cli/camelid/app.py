@@ -26,6 +26,7 @@ from camelid.commands import respond as respond_cmd
 from camelid.commands import score as score_cmd
 from camelid.commands import seed as seed_cmd
 from camelid.commands import self_instruct as self_instruct_cmd
+from camelid.commands import serve as serve_cmd
 from camelid.commands import train as train_cmd
 from camelid.errors import EXIT_CODES_HELP, CamelidError, Interrupted, OutputClosed, Terminated
 
@@ -66,6 +67,7 @@ backtranslate_cmd.register(app)
 score_cmd.register(app)
 app.add_typer(packs_cmd.app, name="packs")
 models_cmd.register(app)
+serve_cmd.register(app)
 filter_cmd.register(app)
 dedup_cmd.register(app)
 pairs_cmd.register(app)

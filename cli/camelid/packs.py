@@ -66,6 +66,11 @@ class Rubric(BaseModel):
     model_config = ConfigDict(extra="forbid")
     aspects: dict[str, Aspect] = Field(min_length=1)
     together: bool = Field(False, description="Rate all answers of a prompt in one request.")
+    mode: Literal["rate", "pairwise"] = Field(
+        "rate",
+        description="rate: each answer on a scale; pairwise: which of two answers is better, "
+        "each pair judged in both orders (the aspect's score is a completion's win rate).",
+    )
 
 
 class PackManifest(BaseModel):

@@ -23,6 +23,8 @@ class Sampling(BaseModel):
     seed: int | None = None
     # A JSON Schema the reply must follow (structured output); None for free text.
     json_schema: dict[str, Any] | None = None
+    # The most likely tokens to report at each generated position (None: none).
+    logprobs: int | None = Field(None, ge=1, le=20)
 
     def merged(self, **overrides: Any) -> Sampling:
         """A copy with the given settings replaced; None values leave a setting as it is."""

@@ -82,9 +82,13 @@ def test_humpback_recipe(tmp_path: Path) -> None:
     assert all(r["source"] == "augmented" and r["instruction"] for r in augmented)
     scored = rows(tmp_path / "scored.jsonl")
     assert [r["id"] for r in scored] == [r["id"] for r in augmented]
-    assert all(r["scores"]["quality"] in {1, 2, 3, 4, 5, None} for r in scored)
+    assert all(1 <= r["scores"]["quality"] <= 5 for r in scored)  # every pair judged
+    curated = rows(tmp_path / "curated.jsonl")
+    assert curated and {r["id"] for r in curated} <= {r["id"] for r in scored}
     assert is_model_dir(tmp_path / "m1")
-    assert len(rows(tmp_path / "scored2.jsonl")) == len(augmented)
+    scored2 = rows(tmp_path / "scored2.jsonl")
+    assert len(scored2) == len(augmented) and all(1 <= r["scores"]["quality"] <= 5 for r in scored2)
+    assert rows(tmp_path / "curated2.jsonl")
     assert "humpback:" in result.stderr
 
 
@@ -97,5 +101,6 @@ def test_ultrafeedback_recipe(tmp_path: Path) -> None:
     rated = rows(tmp_path / "rated.jsonl")
     assert all(c.get("scores") for r in rated for c in r["completions"])
     pairs = rows(tmp_path / "pairs.jsonl")
-    assert all(p["chosen"] and p["rejected"] for p in pairs)
-    assert is_model_dir(tmp_path / "dpo") or not pairs
+    assert pairs and all(p["chosen"] and p["rejected"] for p in pairs)
+    assert all(p["chosen_score"] > p["rejected_score"] for p in pairs)
+    assert is_model_dir(tmp_path / "dpo")

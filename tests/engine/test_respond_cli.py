@@ -36,3 +36,43 @@ def test_same_seed_same_records_whatever_the_batching(tmp_path: Path) -> None:
         assert (entry["stage"], entry["pack"], entry["model"], entry["seed"]) == (
             "respond", "plain", "smollm2-135m-instruct", 3,
         )  # fmt: skip
+
+
+def test_kill_9_leaves_no_engine_process_and_resume_finishes(tmp_path: Path) -> None:
+    """kill -9 of a run on the real in-process engine: nothing of it is left running within
+    10 s, and --resume right after finishes the file: nothing lost, nothing twice."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    seeds = tmp_path / "seeds.jsonl"
+    assert camelid("seed", "--builtin", "--limit", "24", "-o", str(seeds), "-q").returncode == 0
+    out = tmp_path / "out.jsonl"
+    args = [sys.executable, "-m", "camelid", "respond", str(seeds), "--seed", "1",
+            "--max-tokens", "48", "--keep-truncated", "--max-model-len", "1024",
+            "--batch-size", "4", "-o", str(out)]  # fmt: skip
+    proc = subprocess.Popen(args, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and len(out.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    family = [proc.pid] + [p.pid for p in psutil.Process(proc.pid).children(recursive=True)]
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(psutil.pid_exists(p) for p in family[1:]):
+        time.sleep(0.2)
+    left = [p for p in family[1:] if psutil.pid_exists(p)]
+    assert not left, f"engine processes left after kill -9: {left}"
+    written = len(out.read_text().splitlines())
+    assert 4 <= written < 24
+    again = camelid(*args[3:], "--resume")
+    assert again.returncode == 0, again.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    inputs = [json.loads(line) for line in seeds.read_text().splitlines()]
+    assert [r["id"] for r in records] == [r["id"] for r in inputs]
+    assert all(r["output"].strip() for r in records)

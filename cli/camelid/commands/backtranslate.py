@@ -68,5 +68,5 @@ def backtranslate_command(
         options,
         paths,
         p.lineage(STAGE, None, sampling),
-        lambda engine: Backtranslate(p, engine, sampling),
+        lambda engine, _: Backtranslate(p, engine, sampling),
     )

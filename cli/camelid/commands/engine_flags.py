@@ -60,6 +60,12 @@ SHARED: dict[str, Any] = {
             "--dtype",
         ),
     ],
+    "verbose": Annotated[
+        bool | None,
+        _flag(
+            "Show the engine's own start-up messages (warnings camelid leaves out).", "--verbose"
+        ),  # fmt: skip
+    ],
     "trust_remote_code": Annotated[
         bool | None, _flag("Allow model code from the model's folder.", "--trust-remote-code")
     ],

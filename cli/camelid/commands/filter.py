@@ -14,6 +14,7 @@ from camelid.errors import UsageError
 from camelid.runtime import Run, RunOptions
 from camelid.stages.filter import TEXT_FIELDS, Filter, FilterConfig
 from camelid.stages.filter.run import run_filter
+from camelid.stages.filter.top import Top
 
 HELP = "Keep or drop records by scores, length, regexes, blacklisted words, fields, source or tags."
 DESCRIPTION = f"""{HELP}
@@ -21,7 +22,7 @@ DESCRIPTION = f"""{HELP}
 All predicates must pass (AND). A dropped record goes to --rejects with the first failing
 predicate as its reason (e.g. "score quality 3 < 4"); --stats writes the counts per reason.
 Checks run in this order: --best-of, --require, --source, --tag, --min/--max-score, --min-mean,
-lengths, --match, --exclude, --blacklist. A null or absent score fails its threshold ("score
+lengths, --match, --exclude, --blacklist; then --top keeps the best of the rest. A null or absent score fails its threshold ("score
 quality missing"). Kept records are written byte for byte as they were read (line endings
 too), unless --best-of rewrote them. FIELD may be a dotted path (scores.quality, completions.0.text)."""
 
@@ -84,6 +85,17 @@ def filter_records(
     ] = None,
     source: Annotated[Specs, _opt("SOURCE", "Keep records from this source (repeatable).")] = None,
     tag: Annotated[Specs, _opt("TAG", "Keep records with any of these tags (repeatable).")] = None,
+    top: Annotated[
+        str | None,
+        _opt(
+            "N|N%",
+            "Keep the best N records, or the best N percent, by --top-by (after the other "
+            "predicates; records without that score rank last).",
+        ),
+    ] = None,
+    top_by: Annotated[
+        str | None, _opt("ASPECT", "The score --top ranks by.  [default: the mean score]")
+    ] = None,
     best_of: Annotated[
         bool,
         typer.Option(
@@ -111,11 +123,20 @@ def filter_records(
         blacklist=_words(blacklist or [], blacklist_file),
         blacklist_fields=tuple(blacklist_field or TEXT_FIELDS),
     )
-    if config == FilterConfig(length_field=field, blacklist_fields=config.blacklist_fields):
+    ranked = None
+    if top is not None:
+        try:
+            ranked = Top.parse(top, top_by)
+        except ValueError as exc:
+            raise UsageError(f"--top {exc}") from None
+    elif top_by is not None:
+        raise UsageError("--top-by goes with --top")
+    empty = FilterConfig(length_field=field, blacklist_fields=config.blacklist_fields)
+    if config == empty and ranked is None:
         raise UsageError("nothing to filter by: add a predicate, e.g. --min-score quality=4")
     paths = common.input_paths(inputs)
     with Run("filter", run) as out:
-        run_filter(out, Filter(config), paths)
+        run_filter(out, Filter(config), paths, ranked)
 
 
 def _bounds(unit: str, low: int | None, high: int | None) -> tuple[int | None, int | None]:

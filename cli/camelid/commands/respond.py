@@ -125,7 +125,7 @@ def respond_command(
         options,
         paths,
         responder([name or "?"]).lineage.model_copy(update={"model": None}),
-        lambda engine: responder([name or engine.model]).serving(engine, 0),
+        lambda engine, _: responder([name or engine.model]).serving(engine, 0),
         model=source,
         label=name,
     )

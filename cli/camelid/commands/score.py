@@ -8,11 +8,16 @@ import typer
 
 from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
+from camelid.engines import Engine
 from camelid.errors import UsageError
 from camelid.packs import load_pack
+from camelid.records import Record
 from camelid.runtime import Run, RunOptions
 from camelid.runtime.generation import run_generation
 from camelid.stages.score import STAGE, Judge
+from camelid.stages.score.audit import CONTROLS, plan_audit
+from camelid.stages.score.judge import SCORINGS
+from camelid.stages.score.pairwise import PairwiseJudge
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +43,8 @@ def score_command(
     rubric: Annotated[
         str,
         typer.Option(
-            help="Rubric pack: humpback, ultrafeedback, alpagasus, critique, or a folder."
+            help="Rubric pack: humpback, ultrafeedback, alpagasus, critique, pairwise (which "
+            "of two completions is better, both orders), or a folder."
         ),
     ] = "humpback",
     judge_model: Annotated[
@@ -47,15 +53,55 @@ def score_command(
     separately: Annotated[
         bool, typer.Option(help="Rate completions one by one, not all of a prompt together.")
     ] = False,
+    scoring: Annotated[
+        str,
+        typer.Option(
+            help="expected: the score is the rating expected under the judge's probabilities "
+            "(G-Eval; ties broken, the written rating kept in `ratings`); sampled: the rating "
+            "the judge wrote."
+        ),
+    ] = "expected",
+    audit: Annotated[
+        int,
+        typer.Option(
+            help="Records whose judgement is checked against known-bad answers (controls, "
+            "never written out): how well the judge separates them is reported; 0: no audit.",
+            min=0,
+        ),
+    ] = 16,
+    audit_controls: Annotated[
+        str,
+        typer.Option(
+            metavar="KINDS",
+            help="Controls of the audit: mismatched (another record's answer), truncated "
+            "(its first half), shuffled (its words shuffled); comma-separated.",
+        ),
+    ] = "mismatched",
 ) -> None:
     paths = input_paths(inputs)
     pack = load_pack(rubric)
     if pack.manifest.rubric is None:
         raise UsageError(f"--rubric {rubric}: pack {pack.name} has no rubric (it is not a judge)")
+    if scoring not in SCORINGS:
+        raise UsageError(f"--scoring: choose one of {', '.join(SCORINGS)}, not {scoring!r}")
+    kinds = [k.strip() for k in audit_controls.split(",") if k.strip()]
+    if unknown := [k for k in kinds if k not in CONTROLS]:
+        raise UsageError(
+            f"--audit-controls: {', '.join(unknown)}: choose from {', '.join(CONTROLS)}"
+        )
     sampling = pack.sampling.merged(**options.sampling_overrides(), seed=options.seed)
+
+    def build(engine: Engine, records: list[Record]) -> Judge | PairwiseJudge:
+        controls = plan_audit(records, audit, kinds, options.seed) if audit else {}
+        if pack.manifest.rubric.mode == "pairwise":  # type: ignore[union-attr]
+            return PairwiseJudge(pack, engine, sampling, controls)
+        return Judge(pack, engine, sampling, separately, scoring, controls)
 
     def report(run: Run, judge: Judge) -> None:
         run.stats["judge_failures"] = judge.failed
+        run.stats["audit"] = judge.audit.report()
+        for line in judge.audit.summary():
+            run.note(line)
         if judge.failed:
             run.note(
                 f"score: {judge.failed} judgements did not parse; their scores are null "
@@ -68,7 +114,7 @@ def score_command(
         options,
         paths,
         pack.lineage(STAGE, None, sampling),
-        lambda engine: Judge(pack, engine, sampling, separately),
+        build,
         model=judge_model,
         after=report,
     )

@@ -18,12 +18,22 @@ Prompt = Conversation | str
 
 
 @dataclass
+class TokenChoice:
+    """One generated token and the most likely tokens at its position (with Sampling.logprobs):
+    what a judge's expected rating is read from."""
+
+    token: str
+    top: dict[str, float]  # token text -> log-probability, the generated token among them
+
+
+@dataclass
 class Generation:
     text: str
     # "stop" (ended by itself or a stop string), "length" (cut at max_tokens) or "error".
     finish_reason: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    logprobs: list[TokenChoice] | None = None
 
     @property
     def truncated(self) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import orjson
 
-from camelid.engines.base import Generation, Prompt, Result
+from camelid.engines.base import Generation, Prompt, Result, TokenChoice
 from camelid.engines.options import EngineOptions
 from camelid.errors import TemporaryFailure, UsageError
 from camelid.sampling import Sampling
@@ -92,8 +92,12 @@ class OpenAIEngine:
             }
         if isinstance(prompt, str):
             path, body["prompt"] = "/completions", prompt
+            if sampling.logprobs:
+                body["logprobs"] = sampling.logprobs
         else:
             path, body["messages"] = "/chat/completions", prompt
+            if sampling.logprobs:
+                body["logprobs"], body["top_logprobs"] = True, sampling.logprobs
         data = self._request("POST", path, body)
         if isinstance(data, str):  # the server refused this request: the record's error
             return Result(error=data)
@@ -106,6 +110,7 @@ class OpenAIEngine:
                     finish_reason=c.get("finish_reason") or "stop",
                     prompt_tokens=usage.get("prompt_tokens", 0),
                     completion_tokens=usage.get("completion_tokens", 0) // max(1, len(choices)),
+                    logprobs=token_choices(c.get("logprobs")) if sampling.logprobs else None,
                 )
                 for c in choices
             ]
@@ -141,6 +146,22 @@ class OpenAIEngine:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, "[API key]") if self._key else text
+
+
+def token_choices(data: Any) -> list[TokenChoice] | None:
+    """Per-token logprobs as a chat completion (`content`) or a completion (`tokens`,
+    `top_logprobs`) gives them."""
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("content"), list):
+        return [
+            TokenChoice(item.get("token", ""),
+                        {t["token"]: t["logprob"] for t in item.get("top_logprobs") or []}
+                        | {item.get("token", ""): item.get("logprob", 0.0)})
+            for item in data["content"]
+        ]  # fmt: skip
+    tokens, tops = data.get("tokens") or [], data.get("top_logprobs") or []
+    return [TokenChoice(t, dict(top or {})) for t, top in zip(tokens, tops, strict=False)]
 
 
 def retry_after(response: httpx.Response, most: float = 120.0) -> float | None:

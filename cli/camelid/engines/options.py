@@ -32,6 +32,8 @@ class EngineOptions(BaseModel):
     # auto: float32 on CPUs without native bf16 (5x faster there), bf16 where the CPU has it,
     # the model's own dtype on GPUs (see engines/device.py).
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    # Show what the engine's libraries print while loading (camelid keeps known noise out).
+    verbose: bool = False
     trust_remote_code: bool = False
     # Every request of a pack shares its long instructions and exemplars: keep them cached.
     prefix_caching: bool = True
@@ -72,14 +74,20 @@ ENV_SETTINGS = tuple(name for name in EngineOptions.model_fields if name != "tru
 
 def resolve_options(flags: dict[str, Any], config: str | None = None) -> EngineOptions:
     """Merge flags over the config file over the environment, and validate the result."""
-    merged: dict[str, Any] = {}
+    from_env: dict[str, Any] = {}
     for name in ENV_SETTINGS:
         value = os.environ.get(f"CAMELID_{name.upper()}")
         if value not in (None, ""):
-            merged[name] = value
+            from_env[name] = value
+    merged = dict(from_env)
     if config:
         merged |= read_config(config, EngineOptions)
     merged |= {k: v for k, v in flags.items() if v is not None}
+    # A served model in the environment (`camelid serve`) does not stand in the way of a
+    # command that asks for another engine: its server settings are left out then.
+    for name, engine in (("base_url", "openai"), ("replies", "scripted")):
+        if merged.get(name) == from_env.get(name) and merged.get("engine", "vllm") != engine:
+            merged.pop(name, None)
     try:
         return EngineOptions.model_validate(merged)
     except ValidationError as exc:

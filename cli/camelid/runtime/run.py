@@ -10,7 +10,6 @@ stopped (Ctrl-C, SIGTERM) or its engine fails, and says how to resume.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -24,19 +23,13 @@ from camelid.errors import BadInputError, Interrupted, TemporaryFailure, UsageEr
 from camelid.io import (
     STDIO,
     AtomicWriter,
-    parse_object,
     read_records,
-    to_record,
     write_file_atomic,
 )
 from camelid.records import LineageEntry, Outcome, Record, Reject, reason_group
-from camelid.runtime.journal import Entry, Journal, journal_path
 from camelid.runtime.progress import Progress, stderr
+from camelid.runtime.resume import RESUME_KEYS, Resume
 from camelid.runtime.stage import Stage, batched
-
-# What must match between the run that wrote a file and the run resuming it.
-RESUME_KEYS = ("pack", "pack_version", "template_hash", "model", "sampling", "seed")
-BEFORE_LOADING = tuple(k for k in RESUME_KEYS if k != "model")
 
 
 @dataclass
@@ -59,11 +52,7 @@ class Run:
         self.reasons: Counter[str] = Counter()
         self.stats: dict[str, Any] = {}  # a command's own figures, added to --stats
         self.describe: Callable[[], str] | None = None  # a command's own summary lines
-        self.existing: list[Record] = []  # what a resumed output already holds
-        self._settings: dict[str, dict[str, Any]] = {}
-        self._journal: Journal | None = None
-        self._resume_at: Entry | None = None  # the batch a resumed run continues after
-        self._prepared = False
+        self._resume: Resume | None = None  # the journal of a resumable run's output file
         self._started = time.monotonic()
         out = options.output
         if options.resume and out in (None, STDIO):
@@ -71,11 +60,9 @@ class Run:
         if options.stats and not (folder := Path(options.stats).parent).is_dir():
             raise UsageError(f"{options.stats}: its folder {folder} does not exist")
         path = Path(out).resolve() if out not in (None, STDIO) else None
-        self._path = path
-        journaled = resumable and path is not None and (path.is_file() or not path.exists())
-        if journaled and path is not None:
-            self._open_journal(path)
-        append = options.resume and journaled
+        if resumable and path is not None and (path.is_file() or not path.exists()):
+            self._resume = Resume(command, str(out), path, options.resume, options.force)
+        append = options.resume and self._resume is not None
         self._out = AtomicWriter(out, append=append, direct=resumable)
         try:  # rejects of a resumable run are kept batch by batch too
             self._rejects = (
@@ -117,32 +104,27 @@ class Run:
 
     # -- resume ----------------------------------------------------------------------------
 
-    def check_settings(self, entries: Iterable[LineageEntry], keys: Sequence[str] = RESUME_KEYS):
+    def check_settings(
+        self, entries: Iterable[LineageEntry], keys: Sequence[str] = RESUME_KEYS
+    ) -> None:
         """Refuse to mix the output of different settings in one file, unless --force. Call it
         with what is known before loading a model (BEFORE_LOADING), and again after."""
-        for entry in entries:
-            now = entry.model_dump()
-            self._settings[entry.stage] = now
-            before = self._journal.settings.get(entry.stage) if self._resumed else None
-            if before is None or self.options.force:
-                continue
-            changed = [k for k in keys if before.get(k) != now.get(k)]
-            if changed:
-                diffs = ", ".join(f"{k} {before.get(k)!r} -> {now.get(k)!r}" for k in changed)
-                raise UsageError(
-                    f"{self.options.output}: was written with other settings ({diffs}); "
-                    "resuming would mix them in one file. Use the same settings, another -o, "
-                    "or --force."
-                )
+        if self._resume is not None:
+            self._resume.check(entries, keys)
+
+    @property
+    def existing(self) -> list[Record]:
+        """The records a resumed output already holds."""
+        return self._resume.existing if self._resume is not None else []
 
     @property
     def done(self) -> set[str]:
         """Ids of the records a resumed run has finished (written or rejected)."""
-        return self._journal.done() if self._resumed and self._journal else set()
+        return self._resume.done() if self._resume is not None else set()
 
     def states(self) -> list[dict[str, Any]]:
         """What the stages kept between batches, batch by batch, when resuming."""
-        return self._journal.states() if self._resumed and self._journal else []
+        return self._resume.states() if self._resume is not None else []
 
     def pending(self, records: Iterable[Record]) -> Iterator[Record]:
         done = self.done
@@ -152,66 +134,9 @@ class Run:
                 continue
             yield record
 
-    @property
-    def _resumed(self) -> bool:
-        return self.options.resume and self._journal is not None
-
-    def _open_journal(self, path: Path) -> None:
-        found = Journal.read(path) if self.options.resume else None
-        if found is None:
-            if self.options.resume and path.exists() and path.stat().st_size:
-                raise UsageError(
-                    f"{self.options.output}: cannot resume: no resume journal "
-                    f"({journal_path(path).name}) beside it; run without --resume to start over"
-                )
-            self._journal = Journal(journal_path(path), self.command, {})
-            return
-        if found.command != self.command:
-            raise UsageError(
-                f"{self.options.output}: was written by `camelid {found.command}`, not "
-                f"`camelid {self.command}`; use another -o"
-            )
-        limit = found.entries[-1].output if found.entries else 0
-        held = _held_records(path, str(self.options.output), limit)
-        ends = {end for end, _ in held} | {0}
-        keep = len(found.entries)
-        while keep and found.entries[keep - 1].output not in ends:
-            keep -= 1  # the output was cut shorter than the journal says: redo those batches
-        found.entries = found.entries[:keep]
-        self._journal, self._resume_at = found, found.entries[-1] if keep else None
-        offset = self._resume_at.output if self._resume_at else 0
-        self.existing = [record for end, record in held if end <= offset]
-
     def _prepare(self) -> None:
-        """Before the first write: a resumed run cuts what the journal does not hold (a batch
-        a crash left half-written); a new run starts its journal."""
-        if self._prepared:
-            return
-        self._prepared = True
-        journal = self._journal
-        if journal is None:
-            return
-        if self._resumed:
-            if self.options.force:  # from now on the file holds the new settings' work too
-                journal.settings |= self._settings
-            journal.keep(len(journal.entries), rewrite=True)
-            at = self._resume_at
-            if self._path is not None:
-                _truncate(self._path, at.output if at else 0)
-            if at and at.rejects and self._rejects_path() == at.rejects[0]:
-                _truncate(Path(at.rejects[0]), at.rejects[1])
-            return
-        journal.settings = dict(self._settings)
-        journal.start()
-        self._out.open()  # a new run starts from an empty file
-        if self._rejects is not None:
-            self._rejects.open()
-        rejects = self._rejects_path()
-        journal.append(Entry([], 0, (rejects, 0) if rejects else None))
-
-    def _rejects_path(self) -> str | None:
-        path = self._rejects.path if self._rejects is not None else None
-        return str(path) if path is not None and path.is_file() else None
+        if self._resume is not None:
+            self._resume.prepare(self._out, self._rejects)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -231,12 +156,8 @@ class Run:
         for item in outcomes:
             if isinstance(item, Reject):
                 self.reject(item)
-        if self._journal is not None:
-            size = self._out.sync()
-            rejects = None
-            if self._rejects is not None and (path := self._rejects_path()):
-                rejects = (path, self._rejects.sync() or 0)
-            self._journal.append(Entry(list(done), size or 0, rejects, state))
+        if self._resume is not None:
+            self._resume.record(done, self._out, self._rejects, state)
         else:
             self.flush()
         self.progress.update(advance=len(done) if advance is None else advance,
@@ -361,26 +282,3 @@ class Run:
                     f"{self.options.output}; run the same command with --resume to continue",
                     markup=False,
                 )
-
-
-def _truncate(path: Path, size: int) -> None:
-    if path.is_file() and path.stat().st_size > size:
-        os.truncate(path, size)
-
-
-def _held_records(path: Path, name: str, limit: int) -> list[tuple[int, Record]]:
-    """(offset after the line, record) for each whole line of the output up to `limit` bytes.
-    A last line without its newline is a write torn by a crash: left out (its batch is redone).
-    A damaged line anywhere else is an error naming it: not ours to guess about."""
-    if not path.exists():
-        return []
-    with open(path, "rb") as f:
-        head = f.read(limit)
-    out, end = [], 0
-    for number, line in enumerate(head.splitlines(keepends=True), start=1):
-        if not line.endswith(b"\n"):
-            break
-        end += len(line)
-        if line.strip():
-            out.append((end, to_record(name, number, parse_object(name, number, line.rstrip()))))
-    return out

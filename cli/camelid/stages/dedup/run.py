@@ -27,7 +27,7 @@ from camelid.stages.dedup.deduplicator import Deduplicator
 _BATCH = 256  # lines per write
 
 
-def _spool(stack: ExitStack, paths: list[str]) -> list[tuple[str, str]]:
+def spool(stack: ExitStack, paths: list[str]) -> list[tuple[str, str]]:
     """(path to read, name to show) of each input; stdin copied once to a temporary file."""
     out = []
     for path in paths:
@@ -41,7 +41,7 @@ def _spool(stack: ExitStack, paths: list[str]) -> list[tuple[str, str]]:
     return out
 
 
-def _lines(inputs: list[tuple[str, str]]) -> Iterator[tuple[str, int, bytes]]:
+def lines(inputs: list[tuple[str, str]]) -> Iterator[tuple[str, int, bytes]]:
     for path, name in inputs:
         for _, number, line in iter_lines([path]):
             yield name, number, line
@@ -53,8 +53,8 @@ def run_dedup(run: Run, dedup: Deduplicator, paths: list[str], mark: bool) -> di
     bad: set[tuple[str, int]] = set()
     kept = 0
     with ExitStack() as stack:
-        inputs = _spool(stack, paths)
-        for name, number, line in _lines(inputs):  # pass 1
+        inputs = spool(stack, paths)
+        for name, number, line in lines(inputs):  # pass 1
             try:
                 record = orjson.loads(line)
                 if type(record) is not dict:
@@ -71,7 +71,7 @@ def run_dedup(run: Run, dedup: Deduplicator, paths: list[str], mark: bool) -> di
         dedup.finish()
         batch: list[bytes] = []
         i = -1
-        for name, number, line in _lines(inputs):  # pass 2
+        for name, number, line in lines(inputs):  # pass 2
             if (name, number) in bad:
                 continue
             i += 1

@@ -16,6 +16,7 @@ import orjson
 
 from camelid.fields import BadField, getter
 from camelid.stages.pairs import best_of, fmt, mean_score
+from camelid.text import word_count
 
 
 class Drop(NamedTuple):
@@ -106,7 +107,7 @@ def mean_check(bound: float) -> Check:
 
 def length_check(path: str, unit: str, low: int | None, high: int | None) -> Check:
     get = getter(path)
-    measure: Callable[[str], int] = (lambda text: len(text.split())) if unit == "words" else len
+    measure: Callable[[str], int] = word_count if unit == "words" else len
     short = memo(lambda n: Drop(f"{path} {n} {unit} < {low}", f"{path} {unit} < {low}"))
     long = memo(lambda n: Drop(f"{path} {n} {unit} > {high}", f"{path} {unit} > {high}"))
 

@@ -16,6 +16,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
+from camelid.text import word_count
+
 Variant = Literal["self-instruct", "alpaca"]
 Pair = tuple[str, str]  # (input, output)
 
@@ -82,7 +84,7 @@ def instruction_reject(
         return "empty instruction"
     if truncated:
         return TRUNCATED
-    n = len(text.split())
+    n = word_count(text)
     if not min_words <= n <= max_words:
         unit = "word" if n == 1 else "words"
         return f"instruction has {n} {unit} (allowed {min_words}-{max_words})"

@@ -16,6 +16,7 @@ from camelid.records import LineageEntry, Outcome, Record, Reject, content_hash,
 from camelid.runtime import Chain
 from camelid.runtime.model import PackStage, Reply, Request
 from camelid.stages.instructions.instances import continues
+from camelid.text import word_count
 
 STAGE = "redteam"
 TOPICS = STAGE + ".topics"
@@ -36,7 +37,7 @@ def clean_topic(text: str) -> str:
 def topic_reject(topic: str, seen: set[str], max_words: int = 3) -> str | None:
     if not topic:
         return "empty topic"
-    words = len(topic.split())
+    words = word_count(topic)
     if words > max_words:
         return f"topic has {words} words (at most {max_words})"
     if topic.casefold() in seen:

@@ -14,6 +14,7 @@ from typing import Any
 from camelid.errors import BadInputError
 from camelid.io import iter_lines, parse_object
 from camelid.records import Record, reason_group
+from camelid.text import word_count
 
 NONE = "(none)"
 NA = "n/a"
@@ -103,7 +104,7 @@ def lengths(records: Sequence[Record]) -> dict[str, Any] | None:
     }
     out = {}
     for kind, found in texts.items():
-        words = [len(t.split()) for t in found if t.strip()]
+        words = [word_count(t) for t in found if t.strip()]
         if words:
             out[kind] = summary(words) | {"bins": length_bins(words)}
     return out or None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from camelid.text import content_word_count, word_count
+
 # Phrases of site chrome. Only short blocks are checked: an article *about* cookies is content.
 BOILERPLATE = re.compile(
     r"\bwe use cookies\b|\bcookie (?:policy|settings|preferences|consent|notice)\b"
@@ -28,15 +30,10 @@ _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _LIST_MARK = re.compile(r"^\s*(?:[-*+•·|]|\d+[.)])\s*")
 
 
-def count_words(text: str) -> int:
-    """Words with a letter or digit in them: list dashes and table pipes do not count."""
-    return sum(any(c.isalnum() for c in token) for token in text.split())
-
-
 def block_problem(text: str, link_words: int) -> str | None:
     """Why a block is navigation or boilerplate, or None when it looks like content."""
     # List markers ("1.", "-") are not words: a numbered list of links is still all links.
-    words = sum(count_words(_LIST_MARK.sub("", line)) for line in text.split("\n"))
+    words = sum(content_word_count(_LIST_MARK.sub("", line)) for line in text.split("\n"))
     if not words:
         return "empty"
     if link_words / words > LINK_SHARE:
@@ -54,7 +51,7 @@ def _menu_like(text: str) -> bool:
     if len(lines) < 3:
         return False
     return all(
-        0 < len(line.split()) <= SHORT_LINE_WORDS
+        0 < word_count(line) <= SHORT_LINE_WORDS
         and all(w[0].isupper() or not w[0].isalpha() for w in line.split())
         and not line.endswith((".", "!", "?", ":"))
         and not any(c.isdigit() for c in line)
@@ -68,20 +65,20 @@ def segment_problem(text: str, min_words: int, max_words: int) -> str | None:
     The character and line checks look at the prose only: code is judged by its share alone, so
     an explanation with a short snippet passes and a console transcript does not.
     """
-    words = count_words(text)
+    words = content_word_count(text)
     if words < min_words:
         return f"too short: {words} words < --min-words {min_words}"
     if words > max_words:
         return f"too long: {words} words > --max-words {max_words}"
     prose, code = _split_code(text)
-    code_words = sum(count_words(line) for line in code)
+    code_words = sum(content_word_count(line) for line in code)
     if code_words > MAX_CODE_SHARE * words:
         return f"mostly code or console output ({code_words / words:.0%} of the words)"
     visible = [c for line in prose for c in line if not c.isspace()]
     alpha = sum(c.isalpha() for c in visible) / max(len(visible), 1)
     if alpha < MIN_ALPHA_SHARE:
         return f"mostly non-alphabetic characters ({alpha:.0%} letters)"
-    short = sum(len(_LIST_MARK.sub("", line).split()) <= TINY_LINE_WORDS for line in prose)
+    short = sum(word_count(_LIST_MARK.sub("", line)) <= TINY_LINE_WORDS for line in prose)
     if len(prose) >= 4 and short / len(prose) > 0.5:
         return f"mostly very short lines ({short} of {len(prose)})"
     return None

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from camelid.text import word_count
+
 WORD_LIMIT_HEADING = 10  # a plain-text line longer than this is prose, not a title
 
 
@@ -124,7 +126,7 @@ def _inline(line: str) -> tuple[str, int]:
     def link_text(match: re.Match[str]) -> str:
         nonlocal link_words
         words = (match.group(1) or match.group(2) or "").strip()
-        link_words += len(words.split())
+        link_words += word_count(words)
         return words
 
     line = _LINK.sub(link_text, _AUTOLINK.sub(r"\1", line))

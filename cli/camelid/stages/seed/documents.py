@@ -17,10 +17,11 @@ from pathlib import Path
 from camelid.errors import UsageError
 from camelid.io import STDIO, display_name
 from camelid.records import Record, Reject, make_record
-from camelid.stages.seed.doc_clean import block_problem, count_words, segment_problem
+from camelid.stages.seed.doc_clean import block_problem, segment_problem
 from camelid.stages.seed.doc_parse import Block, Section, markdown_sections, text_sections
 from camelid.stages.seed.formats import lineage
 from camelid.stages.seed.html_sections import html_sections
+from camelid.text import content_word_count
 
 DOCUMENT = "document"
 KINDS = {
@@ -108,7 +109,7 @@ def pack(blocks: list[Block], max_words: int) -> list[list[Block]]:
     groups: list[list[Block]] = []
     words = 0
     for block in (part for whole in blocks for part in split_block(whole, max_words)):
-        n = count_words(block.text)
+        n = content_word_count(block.text)
         if groups and words + n <= max_words:
             groups[-1].append(block)
             words += n
@@ -121,7 +122,11 @@ def pack(blocks: list[Block], max_words: int) -> list[list[Block]]:
 def split_block(block: Block, max_words: int) -> list[Block]:
     """A list or other multi-line block too long for one segment, cut between lines."""
     lines = block.text.split("\n")
-    if count_words(block.text) <= max_words or len(lines) == 1 or block.text.startswith("```"):
+    if (
+        content_word_count(block.text) <= max_words
+        or len(lines) == 1
+        or block.text.startswith("```")
+    ):
         return [block]
     parts = [Block(line) for line in lines]
     return [Block("\n".join(b.text for b in group)) for group in pack(parts, max_words)]

@@ -12,6 +12,7 @@ import re
 from html.parser import HTMLParser
 
 from camelid.stages.seed.doc_parse import Block, Section
+from camelid.text import word_count
 
 SKIP_TAGS = {
     "script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "form",
@@ -106,7 +107,7 @@ class _SectionParser(HTMLParser):
         if not self.in_pre:
             data = re.sub(r"\s+", " ", data)
         if self.in_link:
-            self.link_words += len(data.split())
+            self.link_words += word_count(data)
         self.parts.append(data)
 
     def close(self) -> None:

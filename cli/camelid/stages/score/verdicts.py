@@ -1,9 +1,6 @@
-"""LLM-as-judge: rate each record's answer (or every completion) with a rubric pack.
-
-Every judgement is decoded under a JSON schema (bounded rationale, enum rating), so replies
-parse; one that still does not (cut off at max_tokens) leaves the score null with the raw reply
-kept under `judge_errors`, never a made-up default.
-"""
+"""A judgement's shape and reading: the reply schema (rationale first, an enum rating), the
+token budget that fits it, and how verdicts land on a record (`scores`, `rationales`, `types`,
+and `judge_errors` for a reply that did not parse: its score null, never a made-up default)."""
 
 from __future__ import annotations
 
@@ -13,10 +10,7 @@ from typing import Any
 import orjson
 
 from camelid.packs import Aspect, Pack
-from camelid.records import Outcome, Record, Reject, with_extras
-from camelid.runtime.model import PackStage, Reply, Request
-
-STAGE = "score"
+from camelid.records import Record, with_extras
 
 
 def judgement_schema(aspect: Aspect, count: int | None) -> dict[str, Any]:
@@ -64,11 +58,16 @@ class Job:
 
 @dataclass
 class Verdict:
-    rating: float | None = None
+    rating: float | None = None  # what the judge wrote
     rationale: str | None = None
     types: list[str] = field(default_factory=list)
     error: str | None = None
     raw: str | None = None
+    expected: float | None = None  # under its distribution over the allowed ratings
+
+    def value(self, expected: bool) -> float | None:
+        """The score: the expected rating when asked for and known, else the one written."""
+        return self.expected if expected and self.expected is not None else self.rating
 
 
 def answers_of(record: Record) -> list[str]:
@@ -91,7 +90,15 @@ def plan(record: Record, pack: Pack, separately: bool) -> list[Job]:
     return jobs
 
 
-def read_verdicts(job: Job, text: str, truncated: bool) -> list[Verdict]:
+def read_verdicts(
+    job: Job,
+    text: str,
+    truncated: bool,
+    expected: list[float | None] = (),  # type: ignore[assignment]
+) -> list[Verdict]:
+    """The verdicts of one reply, in the order the answers were shown; `expected`: the expected
+    rating of each numeric rating in the reply, in order (N/A has none)."""
+
     def failed(reason: str) -> list[Verdict]:
         return [Verdict(error=reason, raw=text) for _ in job.answers]
 
@@ -102,11 +109,13 @@ def read_verdicts(job: Job, text: str, truncated: bool) -> list[Verdict]:
         items = value["answers"] if job.together else [value]
         if len(items) != len(job.answers):
             return failed(f"expected {len(job.answers)} judgements, got {len(items)}")
+        values = iter(expected)
         return [
             Verdict(
                 rating=None if item["rating"] == "N/A" else float(item["rating"]),
                 rationale=item["rationale"],
                 types=list(item.get("types", [])),
+                expected=None if item["rating"] == "N/A" else next(values, None),
             )
             for item in items
         ]
@@ -114,87 +123,28 @@ def read_verdicts(job: Job, text: str, truncated: bool) -> list[Verdict]:
         return failed(f"unparsable judgement: {type(exc).__name__}: {str(exc)[:80]}")
 
 
-@dataclass
-class Judge(PackStage):
-    """Each record's answer (or every completion) rated on every aspect of the rubric."""
-
-    separately: bool = False
-    name: str = STAGE
-    failed: int = 0  # judgements that did not parse, over the run
-
-    def __post_init__(self) -> None:
-        if self.pack.manifest.rubric is None:
-            raise ValueError(f"pack {self.pack.name} has no rubric")
-        self.aspects = self.pack.manifest.rubric.aspects
-
-    def requests(self, record: Record) -> list[Request] | Reject:
-        if not answers_of(record):
-            return Reject.of(STAGE, "nothing to score: no output or completions", record)
-        out = []
-        for job in plan(record, self.pack, self.separately):
-            aspect = self.aspects[job.aspect]
-            count = len(job.answers) if job.together else None
-            shaped = self.sampling.merged(
-                json_schema=judgement_schema(aspect, count),
-                max_tokens=max(self.sampling.max_tokens, reply_budget(aspect, count or 1)),
-            )
-            prompt = _render(self.pack, record, job, job.aspect, aspect)
-            out.append(Request(prompt, f"{record.id}/{job.aspect}/{job.answers}", shaped, job))
-        return out
-
-    def finish(self, record: Record, replies: list[Reply]) -> Outcome:
-        verdicts: dict[tuple[str, int], Verdict] = {}
-        for reply in replies:
-            job, result = reply.request.note, reply.result
-            if result.error is not None:
-                found = [Verdict(error=result.error) for _ in job.answers]
-            else:
-                gen = result.generations[0]
-                found = read_verdicts(job, gen.text, gen.truncated)
-            for answer, verdict in zip(job.answers, found, strict=True):
-                verdicts[(job.aspect, answer)] = verdict
-        scored = apply_verdicts(record, self.aspects, verdicts)
-        self.failed += count_failures(scored)
-        return scored.with_lineage(self.lineage)
-
-
-def record_prompts(record: Record, pack: Pack, separately: bool = False) -> list[Any]:
-    """Every prompt the judge is sent for one record (what `packs render` shows)."""
-    rubric = pack.manifest.rubric
-    assert rubric is not None
-    return [
-        _render(pack, record, job, job.aspect, rubric.aspects[job.aspect])
-        for job in plan(record, pack, separately)
-    ]
-
-
-def _render(pack: Pack, record: Record, job: Job, name: str, aspect: Aspect) -> Any:
-    texts = answers_of(record)
-    chosen = [texts[a] for a in job.answers]
-    return pack.render(
-        record,
-        answer=chosen[0],
-        answers=chosen,
-        aspect=name,
-        types=aspect.types,
-        scale=aspect.scale,
-    )
-
-
 def apply_verdicts(
-    record: Record, aspects: dict[str, Aspect], verdicts: dict[tuple[str, int], Verdict]
+    record: Record,
+    aspects: dict[str, Aspect],
+    verdicts: dict[tuple[str, int], Verdict],
+    expected: bool = False,
 ) -> Record:
-    """Write ratings into `scores`, rationales into `rationales` (of the record or of each
-    completion), labels into `types`, and failures into `judge_errors`."""
+    """Write scores into `scores`, rationales into `rationales` (of the record or of each
+    completion), labels into `types`, and failures into `judge_errors`. With expected scores,
+    the ratings the judge wrote are kept beside them in `ratings`."""
     targets: list[Any] = record.completions or [record]
     updated = []
     for a, target in enumerate(targets):
         extra = target.__pydantic_extra__ or {}
         scores, rationales = dict(target.scores or {}), dict(target.rationales or {})
         types, errors = dict(extra.get("types") or {}), dict(extra.get("judge_errors") or {})
+        written = dict(extra.get("ratings") or {})
         for name in aspects:
             verdict = verdicts[(name, a)]
-            scores[name] = verdict.rating
+            scores[name] = verdict.value(expected)
+            written.pop(name, None)
+            if expected and verdict.expected is not None:
+                written[name] = verdict.rating
             rationales.pop(name, None)
             types.pop(name, None)
             errors.pop(name, None)  # a judgement from an earlier run no longer applies
@@ -205,7 +155,8 @@ def apply_verdicts(
             if verdict.error:
                 errors[name] = {"error": verdict.error, "raw": verdict.raw}
         target = target.model_copy(update={"scores": scores, "rationales": rationales})
-        updated.append(with_extras(target, types=types or None, judge_errors=errors or None))
+        updated.append(with_extras(target, ratings=written or None, types=types or None,
+                                   judge_errors=errors or None))  # fmt: skip
     if record.completions:
         return record.model_copy(update={"completions": updated})
     return updated[0]
