@@ -11,6 +11,7 @@ that asked for it ends; `camelid serve --stop` ends it before.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -54,6 +55,7 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+@functools.cache
 def on_gpu() -> bool:
     from vllm.platforms import current_platform
 
