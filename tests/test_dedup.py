@@ -180,9 +180,9 @@ def test_decontamination_names_the_benchmark_record(data: Path) -> None:
         ("b", "duplicate of in.jsonl:1 (id a) by minhash: estimated Jaccard 1.00"),
         ("d", f"duplicate of in.jsonl:3 (id c) by minhash: estimated Jaccard {_est('c', 'd')}"),
         ("e", 'shares the 6-word sequence "how photosynthesis turns light into chemical" with '
-              "benchmark record bench.jsonl:2 (id bq2)"),
+              "benchmark record bench.jsonl:2 (id bq2) (containment 0.14 of its 6-grams)"),
         ("g", 'shares the 6-word sequence "what is the capital of france" with '
-              "benchmark record bench.jsonl:3 (id bq3)"),
+              "benchmark record bench.jsonl:3 (id bq3) (containment 1.00 of its 6-grams)"),
         ("h", "near-duplicate of benchmark record bench.jsonl:1 (id bq1): "
               "estimated Jaccard 1.00"),
     ]  # fmt: skip
@@ -213,12 +213,15 @@ def test_default_13_gram_and_mark_of_contaminated_records(data: Path) -> None:
     assert got["z"] == {
         "contaminated": 'shares the 13-word sequence "explain step by step how photosynthesis '
         'turns light into chemical energy stored in" with benchmark record bench.jsonl:2 '
-        "(id bq2)",
+        "(id bq2) (containment 0.29 of its 13-grams)",
         "benchmark": "bench.jsonl:2",
         "benchmark_id": "bq2",
     }
     assert got["e"]["duplicate"] is False  # 7 words shared: under 13, and not similar enough
-    assert got["g"]["contaminated"].startswith("near-duplicate of benchmark record bench.jsonl:3")
+    # bq3 has 6 words, no 13-gram: found whole inside g
+    assert got["g"]["contaminated"] == (
+        'holds the whole of benchmark record bench.jsonl:3 (id bq3): "what is the capital of france"'
+    )
     assert got["h"]["contaminated"].startswith("near-duplicate of benchmark record bench.jsonl:1")
 
 
@@ -447,3 +450,51 @@ def test_memory_grows_by_signatures_not_records(tmp_path: Path) -> None:
     # not its ~1.7 KB of text, which as Python objects would take several times that.
     assert growth / 180_000 < 700, growth / 180_000
     assert growth < 0.35 * extra_input, (growth, extra_input)
+
+
+SHORT_PROMPTS = [  # public-benchmark-style prompts of 5 to 12 words
+    "Rewrite the given text and correct grammar, spelling, and punctuation errors.",
+    "Summarize the following article in three sentences.",
+    "Translate the sentence into French.",
+    "Classify the sentiment of this review as positive or negative.",
+    "Write a haiku about autumn leaves falling.",
+    "Explain the difference between weather and climate to a child.",
+    "List five fruits that are high in vitamin C.",
+    "Give the opposite of each word below.",
+]
+
+
+def test_short_benchmark_prompts_are_found_whole_inside_longer_records(tmp_path: Path) -> None:
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text("".join(json.dumps({"id": f"s{i}", "instruction": p}) + "\n"
+                             for i, p in enumerate(SHORT_PROMPTS)))  # fmt: skip
+    rows = [{"id": f"copy{i}", "instruction": prompt,
+             "input": "Their going to the libary tomorow, and they was happy about it."}
+            for i, prompt in enumerate(SHORT_PROMPTS)]  # fmt: skip
+    rows += [{"id": f"wrapped{i}", "instruction": f"Please help me with this. {prompt} Thanks a lot."}
+             for i, prompt in enumerate(SHORT_PROMPTS)]  # fmt: skip
+    clean = [{"id": "clean1", "instruction": "Rewrite the story so that it ends happily."},
+             {"id": "clean2", "instruction": "Translate the menu, then list the desserts."}]  # fmt: skip
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows + clean))
+    result = camelid("dedup", str(src), "--against", str(bench), "--method", "exact",
+                     "--rejects", str(tmp_path / "rej.jsonl"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert ids(result.stdout) == ["clean1", "clean2"]  # every verbatim copy caught
+    rejects = [json.loads(x) for x in (tmp_path / "rej.jsonl").read_text().splitlines()]
+    first = rejects[0]
+    assert first["record"]["id"] == "copy0"
+    assert first["reason"] == (
+        f'holds the whole of benchmark record {bench}:1 (id s0): "rewrite the given text and '
+        'correct grammar spelling and punctuation errors"'
+    )
+
+
+def test_containment_threshold_asks_for_more_than_one_shared_ngram(data: Path) -> None:
+    strict = dedup(data, "in.jsonl", "--against", "bench.jsonl", "--against-ngram", "6",
+                   "--against-containment", "0.5", "--mark")  # fmt: skip
+    got = marks(strict.stdout)
+    assert "contaminated" not in got["e"]  # 2 of bq2's 14 6-grams: 0.14 < 0.5
+    assert "containment 1.00" in got["g"]["contaminated"]  # bq3's one 6-gram: all of it
+    bad = dedup(data, "in.jsonl", "--against", "bench.jsonl", "--against-containment", "2")
+    assert bad.returncode == 2 and "--against-containment 2: must be from 0 to 1" in bad.stderr

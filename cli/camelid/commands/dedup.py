@@ -27,9 +27,11 @@ or the longest (compared fields and output). --mark keeps every record and adds
 the compared fields are kept as they are.
 
 --against FILE drops records sharing an n-gram of 13 words (--against-ngram) with a record of
-the benchmark file, or near-duplicates of one by the method in use; the reason names the
-benchmark record. Kept records are written byte for byte as read; memory holds a signature,
-hash or embedding per record, not its text (except with rouge, and minhash --verify)."""
+the benchmark file (the reason gives the share of its n-grams found: its containment), records
+holding a shorter benchmark text (4 words or more) whole, or near-duplicates of one by the
+method in use; the reason names the benchmark record. Kept records are written byte for byte as
+read; memory holds a signature, hash or embedding per record, not its text (except with rouge,
+and minhash --verify)."""
 
 Method = Enum("Method", [(n, n) for n in ("exact", "minhash", "rouge", "embedding")], type=str)
 KeepChoice = Enum("KeepChoice", [(n, n) for n in ("first", "best-score", "longest")], type=str)
@@ -113,6 +115,14 @@ def dedup(
             "Benchmark fields compared.  [default: instruction,input,question,prompt,problem,text]",
         ),
     ] = None,
+    against_containment: Annotated[
+        float,
+        typer.Option(
+            metavar="X",
+            help="Share of a benchmark record's n-grams a record must hold to count as "
+            "contaminated (0: one shared n-gram is enough).",
+        ),
+    ] = 0.0,
     against_ngram: Annotated[
         int, typer.Option(metavar="N", min=1, help="Words in a shared benchmark n-gram.")
     ] = 13,
@@ -141,6 +151,7 @@ def dedup(
         against=against or [],
         against_fields=_names("--against-fields", against_fields) if against_fields else None,
         against_ngram=against_ngram,
+        against_containment=against_containment,
         seed=seed,
     )
     run_dedup(settings, common.input_paths(inputs), run)

@@ -47,6 +47,7 @@ class Settings:
     against: tuple[str, ...] | list[str] = ()
     against_fields: tuple[str, ...] | None = None
     against_ngram: int = 13
+    against_containment: float = 0.0
     seed: int = 1
 
     def check(self) -> None:
@@ -78,6 +79,10 @@ class Settings:
                 raise UsageError(f"--ngram {self.ngram}: at most 64")
         if self.against_ngram > 64:
             raise UsageError(f"--against-ngram {self.against_ngram}: at most 64")
+        if not 0 <= self.against_containment <= 1:
+            raise UsageError(
+                f"--against-containment {self.against_containment:g}: must be from 0 to 1"
+            )
         for path in self.against:
             if not Path(path).is_file():
                 problem = "is a directory" if Path(path).is_dir() else "no such file"
@@ -147,7 +152,9 @@ def run(settings: Settings, paths: list[str], options: RunOptions) -> dict[str, 
         if not benchmark:
             fields = ",".join(settings.against_fields or BENCHMARK_FIELDS)
             raise UsageError(f"--against: no benchmark record has text in {fields}")
-        decontaminator = Decontaminator(benchmark, settings.against_ngram, method)
+        decontaminator = Decontaminator(
+            benchmark, settings.against_ngram, method, settings.against_containment
+        )
     plan = Plan(settings.fields, settings.keep, settings.keep_aspects)  # type: ignore[arg-type]
     deduplicator = Deduplicator(plan, method, decontaminator)
     with Run("dedup", options) as out:
