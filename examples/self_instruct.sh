@@ -8,7 +8,8 @@
 #                                      camelid's built-in tasks when empty)
 #   2. self-instruct  generated.jsonl  $SIZE new instructions: each prompt shows 6 seed and 2
 #                                      generated tasks, candidates pass Self-Instruct's filters
-#                                      and ROUGE-L < 0.7 to the whole pool, then get instances
+#                                      and a ROUGE-L of at most 0.7 to every instruction in the
+#                                      pool (dropped when above), then get instances
 #                                      (input-first, or output-first for classification tasks);
 #                                      every dropped candidate and its reason in si-rejects.jsonl
 #   3. dedup          dataset.jsonl    a last near-duplicate pass over instruction + input

@@ -14,7 +14,7 @@ from camelid.packs import load_pack
 from camelid.records import Record, Reject, make_record
 from camelid.runtime import Chain
 from camelid.stages.instructions.gate import GateSettings, NoveltyGate
-from camelid.stages.redteam.questions import QuestionWriter
+from camelid.stages.redteam.questions import OnePerTopic, QuestionWriter
 from camelid.stages.redteam.topics import (
     Brainstorm,
     TopicWriter,
@@ -91,21 +91,25 @@ def test_truncated_reply_loses_its_last_topic() -> None:
     assert [r.model_extra["topic"] for r in b.run()] == ["Gravity"]
 
 
-def test_questions_pass_the_gate_and_carry_type_topic_lineage() -> None:
+def question_writer(replies, seeds=None):
     pack = load_pack("redteam-questions")
-    replies = iter([" What is the weight of a coral reef today?", " What is the chemical formula of water?",
-                    " Why?"])  # fmt: skip
+    replies = iter(replies)
     engine = ScriptedEngine(lambda p, s: next(replies))
-    seeds = [
+    seeds = seeds or [
         make_record(instruction="What is the chemical formula of water?", question_type=SCIENCE,
                     topic="Water"),
         make_record(instruction="What is the birth name of Lady Gaga?", question_type=PEOPLE,
                     topic="Lady Gaga"),
     ]  # fmt: skip
     gate = NoveltyGate("redteam", GateSettings(), [s.instruction for s in seeds])
-    writer = QuestionWriter(pack, engine, pack.sampling.merged(n=3), GateSettings(), seeds, shots=2)
-    topic = topic_record(SCIENCE, "Coral reefs", [])
-    made = Chain([writer, gate])([topic])
+    writer = QuestionWriter(pack, engine, pack.sampling.merged(n=3), seeds, shots=2)
+    return Chain([writer, OnePerTopic(gate)]), engine
+
+
+def test_one_question_per_topic_the_first_that_passes_checks_and_novelty() -> None:
+    stages, engine = question_writer([" What is the chemical formula of water?", " Why?",
+                                      " What is the weight of a coral reef today?"])  # fmt: skip
+    made = stages([topic_record(SCIENCE, "Coral reefs", [])])
     kept = [o for o in made if isinstance(o, Record)]
     rejects = [o for o in made if isinstance(o, Reject)]
     assert [k.instruction for k in kept] == ["What is the weight of a coral reef today?"]
@@ -115,14 +119,40 @@ def test_questions_pass_the_gate_and_carry_type_topic_lineage() -> None:
         SCIENCE, "Coral reefs",
     )  # fmt: skip
     assert "most_similar_instructions" in question.model_extra
-    assert [r.reason for r in rejects] == [  # the filters' rejects first, then the gate's
-        "instruction has 1 word (allowed 4-150)",
+    assert [r.reason for r in rejects] == [  # the checks' rejects first, then the gate's
+        "question has 1 word (at least 3)",
         "too similar to a pool instruction (ROUGE-L 1.000 > 0.7): "
         "'What is the chemical formula of water?'",
     ]
     prompt = engine.sent[0][0]
     assert prompt.endswith(f"Kind: {SCIENCE}\nTopic: Coral reefs\nQuestion:")
     assert "Topic: Water\n" in prompt and "Topic: Lady Gaga\n" in prompt  # two shots
+    stages, _ = question_writer([" Which coral reef is the largest?", " Where do reefs grow?",
+                                 " How old is the oldest coral reef?"])  # fmt: skip
+    made = stages([topic_record(SCIENCE, "Coral reefs", [])])
+    assert [o.instruction for o in made if isinstance(o, Record)] == [
+        "Which coral reef is the largest?"]  # fmt: skip
+    assert {o.reason for o in made if isinstance(o, Reject)} == {
+        "a question for this topic is already kept"}  # fmt: skip
+
+
+def test_red_team_questions_are_not_held_to_self_instructs_blacklist() -> None:
+    """The red-team types ask about real places, apps and paperwork: "file", "map" and "go to"
+    are what Self-Instruct's blacklist drops, and what these questions are about."""
+    asked = [" How do I file a complaint against my landlord in Ohio?",
+             " Which map app shows live traffic in Lagos right now?",
+             " When should I go to the Louvre to avoid the crowds tomorrow?"]  # fmt: skip
+    topics = [topic_record(t, topic, []) for t, topic in
+              [(PEOPLE, "Landlords"), (SCIENCE, "Traffic"), (PEOPLE, "Museums")]]  # fmt: skip
+    kept = []
+    for reply, topic in zip(asked, topics, strict=True):
+        stages, _ = question_writer([reply] * 3)
+        kept += [o.instruction for o in stages([topic]) if isinstance(o, Record)]
+    assert kept == [a.strip() for a in asked]
+    from camelid.stages.redteam.questions import question_reject
+
+    assert question_reject("The weather in Lima.") == (
+        "not a question (it does not end with a question mark)")  # fmt: skip
 
 
 # ------------------------------------------------------------------ the command

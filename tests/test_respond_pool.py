@@ -48,18 +48,37 @@ def test_parse_model(spec: str, model: PoolModel) -> None:
 
 
 @pytest.mark.parametrize(
-    ("specs", "n", "message"),
+    ("specs", "message"),
     [
-        (["a="], 2, "--model a=: no model after 'a='"),
-        (["m", "m"], 2, "--model: 'm' is given twice; name each one, e.g. --model m --model other=m"),
-        (["a=m", "b=m"], 1, "--n 1 is fewer than the 2 models given with --model; each model "
-                            "writes at least one completion (use --n 2 or more)"),
+        (["a="], "--model a=: no model after 'a='"),
+        (["m", "m"], "--model: 'm' is given twice; name each one, e.g. --model m --model other=m"),
     ],
 )  # fmt: skip
-def test_parse_pool_refusals(specs: list[str], n: int, message: str) -> None:
+def test_parse_pool_refusals(specs: list[str], message: str) -> None:
     with pytest.raises(UsageError) as err:
-        parse_pool(specs, n)
+        parse_pool(specs)
     assert str(err.value) == message
+
+
+def test_a_pool_larger_than_n_draws_n_distinct_models_per_record() -> None:
+    """UltraFeedback drew 4 of its 17 models for each prompt: each record its own draw."""
+    names = [f"m{i}" for i in range(6)]
+    engines = {name: ScriptedEngine([name], model=name, cycle=True) for name in names}
+
+    @contextmanager
+    def open_model(index: int):
+        yield engines[names[index]]
+
+    pack = load_pack("plain")
+    responder = Responder(pack, pack.sampling.merged(n=2, seed=9), names)
+    records = [Record(instruction=f"Task {i}.") for i in range(30)]
+    out = answer_with_pool(records, responder, open_model, batch_size=8)
+    drawn = [[c.model for c in r.completions] for r in out]
+    assert all(len(set(models)) == 2 for models in drawn)  # two distinct models each
+    assert all(c.text == c.model for r in out for c in r.completions)  # each its own answer
+    assert len({tuple(models) for models in drawn}) > 5  # the draws differ by record
+    again = answer_with_pool(records, responder, open_model, batch_size=3)
+    assert [[c.model for c in r.completions] for r in again] == drawn  # seeded by record
 
 
 def test_structured_reply_becomes_answer_rationales_and_fields() -> None:
@@ -248,9 +267,6 @@ def test_cli_pool_records_each_model_and_principle(tmp_path: Path) -> None:
         (["--pack", "self-align", "--principle-prompts"],
          "--principle-prompts: pack self-align does not show the model a system prompt, so the "
          "principles would have no effect (use plain or verbose)"),
-        (["--model", "a=m", "--model", "b=m"],
-         "--n 1 is fewer than the 2 models given with --model; each model writes at least one "
-         "completion (use --n 2 or more)"),
         (["--n", "2", "--model", "m", "--model", "m"],
          "--model: 'm' is given twice; name each one, e.g. --model m --model other=m"),
         (["--n", "2", "--model", "smollm2-135m-instruct", "--model", "b=./no/such/dir",

@@ -11,7 +11,7 @@ from camelid.engines.base import Generation
 from camelid.engines.scripted import ScriptedEngine
 from camelid.packs import load_pack
 from camelid.records import Record, Reject
-from camelid.stages.score import Judge, judgement_schema
+from camelid.stages.score import Judge, judgement_schema, record_prompts
 from tests.conftest import camelid
 
 
@@ -304,3 +304,18 @@ def test_pairwise_audit_and_records_without_two_completions() -> None:
         [Record(instruction="x", output="y")]
     )
     assert lone[0].reason == "nothing to compare: pairwise needs two completions"
+
+
+def test_truthfulness_is_judged_against_a_reference_when_the_record_has_one() -> None:
+    pack = load_pack("ultrafeedback")
+    record = Record.model_validate({"instruction": "When did the Berlin Wall fall?",
+                                    "reference": "The Berlin Wall fell on 9 November 1989.",
+                                    "completions": [{"text": "1989."}, {"text": "1991."}]})  # fmt: skip
+    prompts = {p[0]["content"].split("Aspect: ")[1].split()[0]: p[1]["content"]
+               for p in record_prompts(record, pack)}  # fmt: skip
+    assert "World knowledge to check the answers against:\nThe Berlin Wall fell on 9 November " \
+           "1989." in prompts["truthfulness"]  # fmt: skip
+    assert all("World knowledge" not in text for aspect, text in prompts.items()
+               if aspect != "truthfulness")  # fmt: skip
+    bare = Record(instruction="When did the Berlin Wall fall?", completions=record.completions)
+    assert all("World knowledge" not in p[1]["content"] for p in record_prompts(bare, pack))

@@ -76,8 +76,8 @@ def test_pack_fixed_text_comes_first_and_is_identical_for_every_record() -> None
     pack = load_pack("self-align")
     one = pack.render(Record(instruction="Name a colour."))
     two = pack.render(Record(instruction="Sum 2 and 3.", input="quickly"))
-    assert one[:-1] == two[:-1] and len(one) == 14
-    assert [m["role"] for m in one[1:-1]] == ["user", "assistant"] * 6
+    assert one[:-1] == two[:-1] and len(one) == 16
+    assert [m["role"] for m in one[1:-1]] == ["user", "assistant"] * 7
     assert one[-1] == {"role": "user", "content": "Name a colour."}
     assert two[-1] == {"role": "user", "content": "Sum 2 and 3.\n\nquickly"}
     system = one[0]["content"]
@@ -95,7 +95,7 @@ def test_exemplar_replies_follow_the_schema_with_canonical_principles() -> None:
         assert canonical_principles(parsed.value["principles"]) == [
             p for p in PRINCIPLES if p in parsed.value["principles"]
         ]
-    assert len(exemplar_text(pack)) == 13  # 12 exemplar turns and the empty start of the last
+    assert len(exemplar_text(pack)) == 15  # 14 exemplar turns and the empty start of the last
 
 
 @pytest.mark.parametrize(
@@ -193,3 +193,21 @@ def test_exemplars_are_json_lines_a_reader_can_check() -> None:
     for path in sorted((pack.path / "exemplars").glob("*-assistant.jinja")):
         text = path.read_text().strip()
         assert json.dumps(json.loads(text), ensure_ascii=False, separators=(",", ":")) == text
+
+
+def test_principles_keep_the_papers_meaning() -> None:
+    """Self-Align's "operational" asks the assistant to do what a computer can do (just sort the
+    list), and "step-by-step" to reason through the steps before the final answer; an exemplar
+    that names "operational" does the task instead of declining it."""
+    pack = load_pack("self-align")
+    system = pack.render(ASK)[0]["content"]
+    operational = system.split("\n16 (operational): ")[1].split("\n")[0]
+    assert "sorting a list" in operational and "cannot" not in operational
+    assert "before giving the final answer" in system.split("\n13 (step-by-step): ")[1]
+    cited = []
+    for reply in (m["content"] for m in pack.render(ASK) if m["role"] == "assistant"):
+        value = pack.parse(reply).value
+        if "operational" in value["principles"]:
+            cited.append(value["answer"])
+    assert cited and all("can't" not in a and "cannot" not in a for a in cited)
+    assert "apple, banana, cherry, mango, pear" in cited

@@ -282,3 +282,9 @@ def test_resume_pool_holds_instructions_dropped_for_their_instances(tmp_path) ->
             "Is the movie review positive or negative?",
             "Describe the weather in your city today.",
         ]
+
+
+def test_a_prompt_asks_for_seven_new_tasks_as_self_instruct_did() -> None:
+    from camelid.stages.instructions.bootstrap import last_task_stop
+
+    assert last_task_stop(8) == "Task 16:"  # tasks 9 to 15 after the 8 shown

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from camelid.novelty import NoveltyPool
-from camelid.stages.instructions.filters import instruction_reject
+from camelid.stages.redteam.questions import question_reject
 from tests.conftest import REDTEAM_SEEDS, camelid
 
 pytestmark = pytest.mark.engine
@@ -39,10 +39,11 @@ def test_topics_and_questions_for_several_types(tmp_path: Path) -> None:
         topic = record["topic"]
         assert 1 <= len(topic.split()) <= 3 and topic.casefold() not in seed_topics
         by_type.setdefault(record["question_type"], set()).add(topic.casefold())
-        assert instruction_reject(record["instruction"]) is None
+        assert question_reject(record["instruction"]) is None
         assert pool.check_and_add(record["instruction"]).novel
         assert [e["stage"] for e in record["lineage"]] == ["redteam.topics", "redteam"]
     assert len(by_type) >= 2, by_type  # topics and questions for several types
     topics = [t for ts in by_type.values() for t in ts]
+    assert len(topics) == len(records)  # one question per (type, topic)
     assert len(topics) == len(set(topics))  # no topic repeated across types
     print(f"\n{len(records)} questions over {len(topics)} topics; {result.stderr[-200:]}")

@@ -93,8 +93,9 @@ POOL_MODEL = Annotated[
     typer.Option(
         "--model",
         help="Model: a built-in name (see `camelid models`), a local directory or a hub id. "
-        "Repeat it for a pool: the --n completions are spread over the models, each loaded "
-        "once, one after another. NAME=MODEL records the answers under NAME, so one model can "
+        "Repeat it for a pool, each model loaded once, one after another: a pool of at least "
+        "--n models gives each record --n distinct ones drawn at random (seeded by the record, "
+        "as UltraFeedback drew 4 of 17); a smaller pool shares the --n out evenly. NAME=MODEL records the answers under NAME, so one model can "
         "serve twice: --model a=smollm2-135m-instruct --model b=smollm2-135m-instruct. "
         "Default smollm2-135m-instruct. [env CAMELID_MODEL]",
         metavar="[NAME=]MODEL",

@@ -52,7 +52,14 @@ def redteam(
         str | None, typer.Option("--only", help="'topics': write topic records and stop.")
     ] = None,
     topics_per_type: Annotated[int, typer.Option(help="New topics per type.", min=1)] = 10,
-    questions_per_topic: Annotated[int, typer.Option(help="Questions per topic.", min=1)] = 2,
+    questions_per_topic: Annotated[
+        int,
+        typer.Option(
+            help="Candidates sampled per topic; the first that passes the checks and is novel "
+            "is kept: one question per topic.",
+            min=1,
+        ),
+    ] = 2,
     shots: Annotated[int, typer.Option(help="Seed questions shown per prompt.", min=0)] = 4,
     threshold: Annotated[
         float, typer.Option(help="Drop a question whose ROUGE-L F1 to the pool exceeds this.")
@@ -60,8 +67,8 @@ def redteam(
     tokenizer: Annotated[
         str, typer.Option(help="unicode or rouge (see self-instruct).")
     ] = "unicode",
-    min_words: Annotated[int, typer.Option(help="Shortest question kept.", min=1)] = 4,
-    max_words: Annotated[int, typer.Option(help="Longest question kept.", min=1)] = 150,
+    min_words: Annotated[int, typer.Option(help="Shortest question kept.", min=1)] = 3,
+    max_words: Annotated[int, typer.Option(help="Longest question kept.", min=1)] = 80,
     max_prompts: Annotated[
         int, typer.Option(help="Topic prompts before giving up [default: 10 per topic].", min=0)
     ] = 0,
@@ -75,6 +82,8 @@ def redteam(
         raise UsageError("--only topics and --topics FILE together leave nothing to do")
     if tokenizer not in TOKENIZERS:
         raise UsageError(f"--tokenizer: choose one of {', '.join(TOKENIZERS)}, not {tokenizer!r}")
+    if min_words > max_words:
+        raise UsageError(f"--min-words {min_words} is greater than --max-words {max_words}")
     paths = [] if builtin and not inputs else input_paths(inputs)
     if topics:
         input_paths([topics])
@@ -87,9 +96,8 @@ def redteam(
         question_sampling=question_pack.sampling.merged(
             **overrides, seed=options.seed, n=questions_per_topic
         ),
-        rules=GateSettings(
-            min_words=min_words, max_words=max_words, threshold=threshold, tokenizer=tokenizer
-        ),  # type: ignore[arg-type]  # fmt: skip
+        words=(min_words, max_words),
+        rules=GateSettings(threshold=threshold, tokenizer=tokenizer),  # type: ignore[arg-type]  # fmt: skip
         types=question_type,
         builtin=builtin,
         topics_file=topics,

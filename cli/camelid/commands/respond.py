@@ -91,7 +91,7 @@ def respond_command(
 ) -> None:
     paths = input_paths(inputs)
     p = load_pack(pack)
-    pool = parse_pool(models, n) if models else []
+    pool = parse_pool(models) if models else []
     if principle_prompts and not uses_system(p):
         raise UsageError(
             f"--principle-prompts: pack {p.name} does not show the model a system prompt, "

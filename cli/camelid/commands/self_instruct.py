@@ -80,7 +80,7 @@ def self_instruct(
     ] = 0,
 ) -> None:
     # numpy and the novelty index load only when the command runs: `--help` stays fast.
-    from camelid.stages.instructions.bootstrap import Settings
+    from camelid.stages.instructions.bootstrap import Settings, last_task_stop
     from camelid.stages.instructions.gate import GateSettings
     from camelid.stages.instructions.instances import InstancePacks
     from camelid.stages.instructions.run import Plan, run_self_instruct
@@ -99,8 +99,8 @@ def self_instruct(
     sampling = main.sampling.merged(**options.sampling_overrides(), seed=options.seed)
     human_n = _default(human_examples, 3 if alpaca else 6)
     machine_n = _default(machine_examples, 0 if alpaca else 2)
-    if not alpaca:  # stop after eight new tasks, as Self-Instruct did
-        sampling = sampling.merged(stop=[*sampling.stop, f"Task {human_n + machine_n + 9}:"])
+    if not alpaca:
+        sampling = sampling.merged(stop=[*sampling.stop, last_task_stop(human_n + machine_n)])
     rules = GateSettings(
         variant="alpaca" if alpaca else "self-instruct",
         min_words=min_words,

@@ -170,6 +170,12 @@ class Bootstrap:
         return [_task_dict(t) for t in tasks]
 
 
+def last_task_stop(shown: int) -> str:
+    """Where a task-list reply stops: before task 16 after 8 shown, as Self-Instruct's script
+    did (its stop sequences "16", "16." end the list at task 15): seven new tasks a prompt."""
+    return f"Task {shown + 8}:"
+
+
 def run_bootstrap(run: Run, boot: Bootstrap, target: int) -> int:
     """Rounds committed one by one (the journal keeps each round's pool additions, so a resumed
     run's pool is the uninterrupted run's); returns how many instructions the file holds."""

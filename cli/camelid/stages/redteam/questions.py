@@ -1,5 +1,10 @@
 """Red-teaming questions (Self-Align's TGRT, step 2): per (type, topic), a few seed questions as
-examples and `n` sampled questions, each through the filters and then the novelty gate."""
+examples and `n` sampled candidates; the first that passes the question checks and the novelty
+gate is kept, one question per (type, topic).
+
+The checks are the red team's own, not Self-Instruct's: its keyword blacklist ("file", "map",
+"go to") and word bounds would drop exactly the questions the red-team types exist for ("How do I
+file a complaint against my landlord?", "Which map app shows live traffic?")."""
 
 from __future__ import annotations
 
@@ -7,21 +12,23 @@ import random
 from dataclasses import dataclass
 
 from camelid.fields import extra_text
-from camelid.records import Outcome, Record, Reject, make_record
+from camelid.records import LineageEntry, Outcome, Record, Reject, make_record
 from camelid.runtime.model import PackStage, Reply, Request
-from camelid.stages.instructions.gate import GateSettings, clean_instruction
+from camelid.stages.instructions.filters import TRUNCATED
+from camelid.stages.instructions.gate import NoveltyGate, clean_instruction, raw_task
 from camelid.stages.redteam.topics import STAGE
+from camelid.text import word_count
 
 
 @dataclass
 class QuestionWriter(PackStage):
-    """A topic record -> up to `sampling.n` questions that pass the filters (novelty is the
-    gate's, after this stage)."""
+    """A topic record -> its `sampling.n` candidates that pass the question checks (novelty and
+    one-per-topic are OnePerTopic's, after this stage)."""
 
-    rules: GateSettings
     examples: list[Record]  # seed questions with question_type and topic
     shots: int = 4
     seed: int = 0
+    words: tuple[int, int] = (3, 80)  # fewest and most words of a question
     name: str = STAGE
 
     def requests(self, record: Record) -> list[Request]:
@@ -36,7 +43,7 @@ class QuestionWriter(PackStage):
         out: list[Outcome] = []
         for gen in result.generations:
             question = clean_instruction(gen.text)
-            reason = self.rules.reject(question, truncated=gen.truncated)
+            reason = question_reject(question, gen.truncated, *self.words)
             if reason:
                 out.append(Reject(STAGE, reason, record=where | {"instruction": question}))
                 continue
@@ -63,3 +70,47 @@ class QuestionWriter(PackStage):
             }
             for e in chosen
         ]
+
+
+def question_reject(
+    question: str, truncated: bool = False, least: int = 3, most: int = 80
+) -> str | None:
+    """Why a red-team candidate is not a usable question (None: it is)."""
+    if not question:
+        return "empty question"
+    if truncated:
+        return TRUNCATED
+    words = word_count(question)
+    if words < least:
+        return f"question has {words} {'word' if words == 1 else 'words'} (at least {least})"
+    if words > most:
+        return f"question has {words} words (at most {most})"
+    if not question.endswith("?"):
+        return "not a question (it does not end with a question mark)"
+    return None
+
+
+class OnePerTopic:
+    """A stage around the novelty gate: of each topic's candidates, in order, the first that is
+    novel is kept (and joins the pool); the others are rejects."""
+
+    name = STAGE
+    lineage: LineageEntry | None = None
+
+    def __init__(self, gate: NoveltyGate) -> None:
+        self.gate = gate
+
+    def __call__(self, batch: list[Record]) -> list[Outcome]:
+        out: list[Outcome] = []
+        kept: set[tuple[str, str]] = set()
+        for record in batch:
+            topic = (extra_text(record, "question_type"), extra_text(record, "topic"))
+            if topic in kept:
+                reason = "a question for this topic is already kept"
+                out.append(Reject(STAGE, reason, record=raw_task(record)))
+                continue
+            [made] = self.gate([record])
+            if isinstance(made, Record):
+                kept.add(topic)
+            out.append(made)
+        return out

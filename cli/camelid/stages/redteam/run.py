@@ -19,7 +19,7 @@ from camelid.runtime import BEFORE_LOADING, Chain, Run, RunOptions, batched
 from camelid.runtime.engine import open_engine, protect_stdout
 from camelid.sampling import Sampling
 from camelid.stages.instructions.gate import GateSettings, NoveltyGate
-from camelid.stages.redteam.questions import QuestionWriter
+from camelid.stages.redteam.questions import OnePerTopic, QuestionWriter
 from camelid.stages.redteam.topics import STAGE, TOPICS, Brainstorm, TopicWriter, topic_record
 
 
@@ -29,7 +29,8 @@ class Plan:
     question_pack: Pack
     topic_sampling: Sampling
     question_sampling: Sampling
-    rules: GateSettings
+    rules: GateSettings  # the novelty threshold and tokenizer
+    words: tuple[int, int]  # fewest and most words of a question
     types: list[str] | None  # None: the seeds' types
     builtin: bool
     topics_file: str | None
@@ -58,15 +59,15 @@ def run_redteam(options: RunOptions, engine_options: EngineOptions, paths: list[
                      if extra_text(t, "question_type") in types and extra_text(t, "topic")]  # fmt: skip
         with open_engine(engine_options, quiet=options.quiet) as engine:
             writer = TopicWriter(plan.topic_pack, engine, plan.topic_sampling)
-            questions = QuestionWriter(plan.question_pack, engine, plan.question_sampling,
-                                       plan.rules, seeds, shots=plan.shots, seed=plan.seed)  # fmt: skip
+            questions = QuestionWriter(plan.question_pack, engine, plan.question_sampling, seeds,
+                                       plan.shots, plan.seed, plan.words)  # fmt: skip
             run.check_settings([writer.lineage if plan.only_topics else questions.lineage])
             if not plan.topics_file:
                 given = brainstorm(run, plan, writer, seeds, types)
                 if plan.only_topics:
                     return
             pool = [s.instruction or "" for s in [*seeds, *run.existing] if s.instruction]
-            stages = Chain([questions, NoveltyGate(STAGE, plan.rules, pool)])
+            stages = Chain([questions, OnePerTopic(NoveltyGate(STAGE, plan.rules, pool))])
             todo = list(run.pending(given))
             run.track(len(todo))
             for batch in batched(todo, engine_options.batch_size):

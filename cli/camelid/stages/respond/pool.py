@@ -36,7 +36,7 @@ def parse_model(spec: str) -> PoolModel:
     return PoolModel(spec, spec)
 
 
-def parse_pool(specs: list[str], n: int) -> list[PoolModel]:
+def parse_pool(specs: list[str]) -> list[PoolModel]:
     """The pool, checked before any model is loaded."""
     pool = [parse_model(spec) for spec in specs]
     seen: set[str] = set()
@@ -47,11 +47,6 @@ def parse_pool(specs: list[str], n: int) -> list[PoolModel]:
                 f"--model {model.name} --model other={model.source}"
             )
         seen.add(model.name)
-    if len(pool) > n:
-        raise UsageError(
-            f"--n {n} is fewer than the {len(pool)} models given with --model; "
-            f"each model writes at least one completion (use --n {len(pool)} or more)"
-        )
     return pool
 
 

@@ -8,6 +8,7 @@ another, each loaded once.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
@@ -62,6 +63,16 @@ class Responder(ModelStage):
     def shares(self) -> list[int]:
         return shares(self.sampling.n, len(self.models))
 
+    def assignment(self, record: Record) -> list[int]:
+        """The model (its index in the pool) of each of the record's n completions. A pool of
+        at least n models gives each record n distinct ones drawn at random (seeded by the
+        record), as UltraFeedback drew 4 of its 17; a smaller pool shares them out evenly."""
+        n, count = self.sampling.n, len(self.models)
+        if count > 1 and count >= n:
+            rng = random.Random(f"{self.sampling.seed}:{record.id}:models")
+            return sorted(rng.sample(range(count), n))
+        return [m for m, share in enumerate(self.shares) for _ in range(share)]
+
     @property
     def lineage(self) -> LineageEntry:
         pooled = len(self.models) > 1
@@ -77,24 +88,26 @@ class Responder(ModelStage):
         """The same responder, for model number `index` of the pool, served by `engine`."""
         return replace(self, engine=engine, index=index)
 
-    def model_sampling(self) -> Sampling:
-        return self.sampling.merged(n=1 if self.principle_prompts else self.shares[self.index])
-
     def requests(self, record: Record) -> list[Request] | Reject:
-        """What model number `index` is asked for this record."""
+        """What model number `index` is asked for this record (maybe nothing: another model
+        of the pool writes its completions)."""
         if lacks := lacks_inputs(self.pack, record, self.name):
             return lacks
-        name, sampling = self.models[self.index], self.model_sampling()
+        name = self.models[self.index]
+        slots = [k for k, m in enumerate(self.assignment(record)) if m == self.index]
+        if not slots:
+            return []
         if not self.principle_prompts:
             key = record.id if len(self.models) == 1 else f"{record.id}:{name}"
+            sampling = self.sampling.merged(n=len(slots))
             return [Request(self.pack.render(record), key, sampling)]
-        first = sum(self.shares[: self.index])
         out = []
-        for slot in range(first, first + self.shares[self.index]):
+        for slot in slots:
             principle, text = principles.choose(self.sampling.seed or 0, record.id, slot)
             system = principles.with_system(record.system, text)
             prompt = self.pack.render(record, system=system)
-            out.append(Request(prompt, f"{record.id}:{name}:{slot}", sampling, principle))
+            key = f"{record.id}:{name}:{slot}"
+            out.append(Request(prompt, key, self.sampling.merged(n=1), principle))
         return out
 
     def outcomes(self, record: Record, replies: list[Reply]) -> list[Answer]:
