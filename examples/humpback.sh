@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Instruction Backtranslation / Humpback (Li et al., 2024): self-augment unlabelled human text
-# with instructions, self-curate the pairs, train, and iterate with the better model.
+# with instructions, self-curate the pairs with the model itself, train, and iterate: the model
+# each round trains is the curator of the next.
 #
 # Steps and what each writes (in $OUT):
 #   1. seed            seeds.jsonl      seed instruction/answer pairs (built-in, or $SEEDS)
 #   2. train backward  backward/        the backward model p(instruction | answer), learned on
 #                                       the seed pairs turned around
-#   3. seed            segments.jsonl   unlabelled text ($DOCS: files or folders of txt/md/html)
+#   3. train sft       m0/              M0: the base model fine-tuned on the seed pairs, the
+#                                       first curator (Humpback's M0, never the raw base model)
+#   4. seed            segments.jsonl   unlabelled text ($DOCS: files or folders of txt/md/html)
 #                                       split into self-contained segments
-#   4. backtranslate   augmented.jsonl  the backward model writes the instruction each segment
+#   5. backtranslate   augmented.jsonl  the backward model writes the instruction each segment
 #                                       answers (source: augmented)
-#   5. score           scored.jsonl     the seed model rates each pair 1-5 (Humpback's rubric)
-#   6. filter          curated.jsonl    the best pairs ($TOP of them, or those scoring at least
-#                                       $MIN_QUALITY when it is set)
-#   7. train sft       m1/              seed + curated data, with Humpback's two system-prompt
-#                                       tags (seed: AI-assistant style; augmented: knowledge
-#                                       from web search)
-#   8. score + filter  curated2.jsonl   round two: the new model M1 rates the augmented pairs
-#                                       again, and its choice is the data for training M2
+#   6. score + filter  curated1.jsonl   round one: M0 rates each pair 1-5 (Humpback's rubric,
+#                                       scored1.jsonl) and the best are kept ($TOP of them, or
+#                                       those rated at least $MIN_QUALITY when it is set)
+#   7. train sft       m1/              M1: the base model on seed + curated1 data, each tagged
+#                                       with a system prompt saying where it came from (seed:
+#                                       AI-assistant style; augmented: web knowledge), as
+#                                       Humpback tagged them (the wording is our paraphrase)
+#   8. score + filter  curated2.jsonl   round two: M1 rates the augmented pairs again
+#   9. train sft       m2/              M2: the base model on seed + curated2 data
 #
 # Scale up on a GPU box: DOCS=/data/clueweb-sample SEEDS=oasst.jsonl MODEL=/path/to/base \
 #   MIN_QUALITY=5 STEPS=0 bash examples/humpback.sh   (STEPS=0: full epochs)
@@ -58,18 +62,23 @@ else
 fi
 camelid train --task backward "$OUT/seeds.jsonl" --model "$MODEL" ${backward[@]+"${backward[@]}"} \
   -o "$OUT/backward"
+camelid train --task sft "$OUT/seeds.jsonl" --humpback-tags --model "$MODEL" \
+  ${steps[@]+"${steps[@]}"} -o "$OUT/m0"
 camelid seed "$DOCS" --limit "$SIZE" -o "$OUT/segments.jsonl"
 camelid backtranslate "$OUT/segments.jsonl" --pack backward --model "$OUT/backward" --seed 0 \
   ${local[@]+"${local[@]}"} -o "$OUT/augmented.jsonl" --rejects "$OUT/backtranslate-rejects.jsonl"
-camelid score "$OUT/augmented.jsonl" --rubric humpback --model "$MODEL" --seed 0 \
-  -o "$OUT/scored.jsonl"
-camelid filter "$OUT/scored.jsonl" "${curate[@]}" -o "$OUT/curated.jsonl" \
-  --rejects "$OUT/filter-rejects.jsonl"
-cat "$OUT/seeds.jsonl" "$OUT/curated.jsonl" > "$OUT/train1.jsonl"
-camelid train --task sft "$OUT/train1.jsonl" --humpback-tags --model "$MODEL" \
-  ${steps[@]+"${steps[@]}"} -o "$OUT/m1"
-camelid score "$OUT/augmented.jsonl" --rubric humpback --model "$OUT/m1" --seed 0 \
-  ${local[@]+"${local[@]}"} -o "$OUT/scored2.jsonl"
-camelid filter "$OUT/scored2.jsonl" "${curate[@]}" -o "$OUT/curated2.jsonl"
 
-echo "humpback: $(wc -l < "$OUT/augmented.jsonl") augmented, $(wc -l < "$OUT/curated.jsonl") kept by M0, $(wc -l < "$OUT/curated2.jsonl") by M1" >&2
+# Round r: the model of round r-1 curates the augmented pairs; the base model then trains on
+# seed + its choice (Humpback trains each model from the base, not from the previous one).
+curator="$OUT/m0"
+for round in 1 2; do
+  camelid score "$OUT/augmented.jsonl" --rubric humpback --model "$curator" --seed 0 \
+    ${local[@]+"${local[@]}"} -o "$OUT/scored$round.jsonl"
+  camelid filter "$OUT/scored$round.jsonl" "${curate[@]}" -o "$OUT/curated$round.jsonl" \
+    --rejects "$OUT/filter-rejects$round.jsonl"
+  cat "$OUT/seeds.jsonl" "$OUT/curated$round.jsonl" > "$OUT/train$round.jsonl"
+  camelid train --task sft "$OUT/train$round.jsonl" --humpback-tags --model "$MODEL" \
+    ${steps[@]+"${steps[@]}"} -o "$OUT/m$round"
+  echo "humpback: round $round: $(basename "$curator") kept $(wc -l < "$OUT/curated$round.jsonl") of $(wc -l < "$OUT/augmented.jsonl") augmented pairs; trained m$round" >&2
+  curator="$OUT/m$round"
+done

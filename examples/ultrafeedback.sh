@@ -4,12 +4,14 @@
 #
 # Steps and what each writes (in $OUT):
 #   1. seed     prompts.jsonl    $SIZE prompts (built-in seed tasks, or $PROMPTS)
-#   2. respond  completions.jsonl  4 completions per prompt spread over the model pool, each
-#                                  with a principle system prompt (helpfulness, truthfulness,
-#                                  honesty, verbalized calibration) as UltraFeedback sampled
+#   2. respond  completions.jsonl  4 completions per prompt from the model pool (a pool of 4
+#                                  or more: 4 distinct models drawn per prompt, as UltraFeedback
+#                                  drew 4 of its 17), each with a principle system prompt
+#                                  (helpfulness, truthfulness, honesty, verbalized calibration)
 #   3. score    rated.jsonl      the four UltraFeedback aspects (instruction following,
 #                                helpfulness, truthfulness, honesty) with rationales, all
-#                                completions of a prompt rated together
+#                                completions of a prompt rated together in a shuffled order;
+#                                truthfulness against a prompt's `reference` when it has one
 #   4. pairs    pairs.jsonl      Zephyr's binarization: the best-rated completion as chosen, a
 #                                random other one as rejected
 #   5. train    dpo/             DPO on the pairs
@@ -44,7 +46,10 @@ if [ -n "$PROMPTS" ]; then
 else
   camelid seed --builtin --shuffle --seed 0 --limit "$SIZE" -o "$OUT/prompts.jsonl"
 fi
-camelid respond "$OUT/prompts.jsonl" --n 4 "${pool[@]}" --principle-prompts --max-tokens 256 \
+# UltraFeedback sampled its completions at temperature 1.0 and top-p 1.0, up to 1024 tokens;
+# the tiny run keeps 256 (MAX_TOKENS=1024 on a GPU box).
+camelid respond "$OUT/prompts.jsonl" --n 4 "${pool[@]}" --principle-prompts \
+  --temperature 1.0 --top-p 1.0 --max-tokens "${MAX_TOKENS:-256}" \
   --seed 0 -o "$OUT/completions.jsonl" --rejects "$OUT/respond-rejects.jsonl"
 camelid score "$OUT/completions.jsonl" --rubric ultrafeedback --model "$JUDGE" --seed 0 \
   -o "$OUT/rated.jsonl"

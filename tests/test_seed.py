@@ -732,3 +732,20 @@ def test_real_documents_within_bounds(tmp_path: Path) -> None:
 def test_usage_errors_surface_from_stage(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="nope.md: no such file"):
         read(tmp_path / "nope.md")
+
+
+def test_identity_conversations_carry_the_assistants_name_and_maker() -> None:
+    result = seed("--identity", "--assistant-name", "Dromedary",
+                     "--assistant-maker", "IBM Research")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) >= 20 and {r["source"] for r in rows} == {"identity"}
+    assert all(r["instruction"] and r["output"] for r in rows)
+    assert all("{" not in r["output"] for r in rows)  # every placeholder filled
+    assert sum("Dromedary" in r["output"] for r in rows) >= len(rows) - 2
+    assert any("IBM Research" in r["output"] for r in rows)
+    mixed = seed("--builtin", "--identity", "-q")
+    assert len(mixed.stdout.splitlines()) == 54 + len(rows)
+    alone = seed("--assistant-name", "X", stdin="")
+    assert alone.returncode == 2
+    assert "--assistant-name and --assistant-maker go with --identity" in alone.stderr

@@ -60,36 +60,43 @@ def test_self_instruct_recipe(tmp_path: Path) -> None:
 
 
 def test_dromedary_recipe(tmp_path: Path) -> None:
-    run_recipe("dromedary.sh", tmp_path, SIZE="2")
+    result = run_recipe("dromedary.sh", tmp_path, SIZE="2")
     redteam = rows(tmp_path / "redteam.jsonl")
     assert redteam and {r["source"] for r in redteam} == {"redteam"}
-    assert len(rows(tmp_path / "generated.jsonl")) == 2
+    generated = rows(tmp_path / "generated.jsonl")
+    assert len(generated) == 2 and all(r["instances"] for r in generated)  # inputs where needed
     aligned = rows(tmp_path / "aligned.jsonl")
     assert aligned and all(r["rationales"]["thoughts"] and r["output"] for r in aligned)
+    identity = rows(tmp_path / "identity.jsonl")
+    assert identity and all("Camel" in r["output"] or "camelid" in r["output"] for r in identity)
     assert is_model_dir(tmp_path / "engraved")
     verbose = rows(tmp_path / "verbose.jsonl")
     assert verbose and all(r["lineage"][-1]["pack"] == "verbose" for r in verbose)
     assert verbose[0]["lineage"][-1]["model"].endswith("engraved")
     assert is_model_dir(tmp_path / "final")
+    trained = json.loads((tmp_path / "final" / "camelid-train.json").read_text())
+    assert trained["model"] == "smollm2-135m-instruct"  # from the base model, not the engraved
+    assert "dromedary:" in result.stderr
 
 
 def test_humpback_recipe(tmp_path: Path) -> None:
     result = run_recipe("humpback.sh", tmp_path, SIZE="6")
-    assert is_model_dir(tmp_path / "backward")
+    assert is_model_dir(tmp_path / "backward") and is_model_dir(tmp_path / "m0")
     segments = rows(tmp_path / "segments.jsonl")
     augmented = rows(tmp_path / "augmented.jsonl")
     assert len(segments) == 6 and augmented
     assert all(r["source"] == "augmented" and r["instruction"] for r in augmented)
-    scored = rows(tmp_path / "scored.jsonl")
-    assert [r["id"] for r in scored] == [r["id"] for r in augmented]
-    assert all(1 <= r["scores"]["quality"] <= 5 for r in scored)  # every pair judged
-    curated = rows(tmp_path / "curated.jsonl")
-    assert curated and {r["id"] for r in curated} <= {r["id"] for r in scored}
-    assert is_model_dir(tmp_path / "m1")
-    scored2 = rows(tmp_path / "scored2.jsonl")
-    assert len(scored2) == len(augmented) and all(1 <= r["scores"]["quality"] <= 5 for r in scored2)
-    assert rows(tmp_path / "curated2.jsonl")
-    assert "humpback:" in result.stderr
+    for round_, curator in ((1, "m0"), (2, "m1")):
+        scored = rows(tmp_path / f"scored{round_}.jsonl")
+        assert [r["id"] for r in scored] == [r["id"] for r in augmented]
+        assert all(1 <= r["scores"]["quality"] <= 5 for r in scored)  # every pair judged
+        # the model of the previous round curates, never the raw base model
+        assert {r["lineage"][-1]["model"] for r in scored} == {str(tmp_path / curator)}
+        curated = rows(tmp_path / f"curated{round_}.jsonl")
+        assert curated and {r["id"] for r in curated} <= {r["id"] for r in scored}
+        assert is_model_dir(tmp_path / f"m{round_}")
+        assert f"humpback: round {round_}: {curator} kept {len(curated)} of {len(augmented)}" \
+            in result.stderr  # fmt: skip
 
 
 def test_ultrafeedback_recipe(tmp_path: Path) -> None:
@@ -104,3 +111,30 @@ def test_ultrafeedback_recipe(tmp_path: Path) -> None:
     assert pairs and all(p["chosen"] and p["rejected"] for p in pairs)
     assert all(p["chosen_score"] > p["rejected_score"] for p in pairs)
     assert is_model_dir(tmp_path / "dpo")
+
+
+def test_alpagasus_recipe(tmp_path: Path) -> None:
+    result = run_recipe("alpagasus.sh", tmp_path, SIZE="6")
+    data, scored = rows(tmp_path / "data.jsonl"), rows(tmp_path / "scored.jsonl")
+    assert len(data) == 6 and len(scored) == 6
+    assert all(0 <= r["scores"]["accuracy"] <= 5 for r in scored)
+    selected = rows(tmp_path / "selected.jsonl")
+    assert len(selected) == 3  # the tiny run's best half
+    kept = {r["id"] for r in selected}
+    best = sorted((r["scores"]["accuracy"] for r in scored), reverse=True)[:3]
+    assert sorted((r["scores"]["accuracy"] for r in selected), reverse=True) == best
+    assert {r["id"] for r in scored} >= kept
+    assert is_model_dir(tmp_path / "sft")
+    assert "alpagasus: 3 of 6 pairs selected" in result.stderr
+
+
+def test_lima_recipe(tmp_path: Path) -> None:
+    result = run_recipe("lima.sh", tmp_path, POOL="10", SIZE="4")
+    pool, scored = rows(tmp_path / "pool.jsonl"), rows(tmp_path / "scored.jsonl")
+    assert len(pool) == len(scored) == 10
+    styled, diverse = rows(tmp_path / "styled.jsonl"), rows(tmp_path / "diverse.jsonl")
+    assert styled and diverse and len(diverse) <= len(styled)
+    final = rows(tmp_path / "lima.jsonl")
+    assert 1 <= len(final) <= 4 and {r["id"] for r in final} <= {r["id"] for r in diverse}
+    assert is_model_dir(tmp_path / "sft")
+    assert f"lima: {len(final)} of 10 examples kept" in result.stderr

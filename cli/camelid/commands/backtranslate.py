@@ -28,8 +28,8 @@ def register(app: typer.Typer) -> None:
             "camelid seed docs/ | camelid backtranslate -o augmented.jsonl",
             "output (the segment; records that already have an instruction are rejected)",
             "instruction, source: augmented and a lineage entry, output unchanged; export and "
-            "train turn source into Humpback's system-prompt tag (seed: AI-assistant style, "
-            "augmented: knowledge from web search). Segments too long for the context and "
+            "train turn source into a system-prompt tag as Humpback did (our paraphrase of its "
+            "two: seed, AI-assistant style; augmented, knowledge from web search). Segments too long for the context and "
             "empty or degenerate instructions go to --rejects with the reason and the reply",
         ),
     )(backtranslate_command)

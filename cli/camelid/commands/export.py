@@ -84,8 +84,8 @@ def export_records(
         bool,
         typer.Option(
             "--humpback-tags",
-            help="Records without a system prompt get Humpback's tag for their source "
-            "(seed / augmented) as one.",
+            help="Records without a system prompt get one that tags their source (seed or "
+            "augmented), as Humpback did; the wording is our paraphrase of its two tags.",
         ),
     ] = False,
     strict: Annotated[

@@ -22,7 +22,7 @@ OpenAssistant message trees (first-turn pairs, best-ranked reply), red-teaming s
 (source "redteam-seed"), and documents: .txt, .md and .html files or folders of them, cut into
 candidate answers for backtranslation (the text under each heading, navigation and boilerplate
 dropped). The format is detected per file unless --format forces it; --builtin adds camelid's
-own seed set of varied tasks."""
+own seed set of varied tasks, --identity conversations about the assistant itself."""
 
 Inputs = Annotated[
     list[str] | None,
@@ -72,6 +72,20 @@ def seed(
     builtin: Annotated[
         bool, typer.Option("--builtin", help="Start with camelid's built-in seed tasks.")
     ] = False,
+    identity: Annotated[
+        bool,
+        typer.Option(
+            "--identity",
+            help="Add conversations about who the assistant is and who made it (as Dromedary "
+            "added to its data), with --assistant-name and --assistant-maker filled in.",
+        ),
+    ] = False,
+    assistant_name: Annotated[
+        str, typer.Option(help="--identity: the assistant's name.")
+    ] = "Camel",
+    assistant_maker: Annotated[
+        str, typer.Option(help="--identity: who made it.")
+    ] = "the camelid project",
     limit: Annotated[
         int | None, typer.Option("--limit", min=0, help="Write at most N records.")
     ] = None,
@@ -93,8 +107,10 @@ def seed(
         raise UsageError("--seed only orders --shuffle; add --shuffle or drop --seed")
     if min_words > max_words:
         raise UsageError(f"--min-words {min_words} is above --max-words {max_words}")
-    # With --builtin alone there is nothing to read from stdin.
-    paths = inputs or ([] if builtin else common.input_paths(inputs))
+    if (assistant_name, assistant_maker) != ("Camel", "the camelid project") and not identity:
+        raise UsageError("--assistant-name and --assistant-maker go with --identity")
+    # With --builtin or --identity alone there is nothing to read from stdin.
+    paths = inputs or ([] if builtin or identity else common.input_paths(inputs))
     with Run("seed", run) as out:
         reader = SeedReader(
             format=format.value if format else None,
@@ -103,5 +119,9 @@ def seed(
             note=out.note,
             on_read=out.count_read,
         )
-        items = chain(reader.builtin() if builtin else (), reader.read(paths))
+        items = chain(
+            reader.builtin() if builtin else (),
+            reader.identity(assistant_name, assistant_maker) if identity else (),
+            reader.read(paths),
+        )
         out.write(select(items, limit, shuffle, random_seed or 0))

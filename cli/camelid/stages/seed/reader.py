@@ -16,18 +16,26 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from camelid.errors import BadInputError
 from camelid.fields import json_type
 from camelid.io import describe_validation, display_name, iter_lines, parse_object
-from camelid.records import Record, Reject
+from camelid.records import Record, Reject, make_record
 from camelid.stages.seed import documents
-from camelid.stages.seed.formats import ROW_READERS, BadRow, from_self_instruct
+from camelid.stages.seed.formats import ROW_READERS, BadRow, from_self_instruct, lineage
 from camelid.stages.seed.json_array import array_items
 from camelid.stages.seed.oasst import check_row, first_turn_pairs
 
 BUILTIN = Path(__file__).parents[2] / "data" / "builtin_seeds.jsonl"
+IDENTITY = Path(__file__).parents[2] / "data" / "identity.jsonl"
+
+
+def orjson_lines(path: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+
+
 DESCRIPTIONS = {
     "self-instruct": "self-instruct seed tasks",
     "alpaca": "Alpaca instructions",
@@ -84,6 +92,16 @@ class SeedReader:
     def builtin(self) -> Iterator[Item]:
         """camelid's own seed set, in the Self-Instruct format."""
         yield from self._json(str(BUILTIN), "builtin")
+
+    def identity(self, name: str, maker: str) -> Iterator[Item]:
+        """Conversations about who the assistant is and who made it (Dromedary added 910 such
+        to its data so that the model knows its name); ours, with the name and maker filled in."""
+        for row in orjson_lines(IDENTITY):
+            self.on_read()
+            fill = {"name": name, "maker": maker}
+            yield make_record(instruction=row["instruction"].format(**fill),
+                              output=row["output"].format(**fill), source="identity",
+                              lineage=lineage("identity"), origin_id=row["id"])  # fmt: skip
 
     def _documents(self, path: str) -> Iterator[Item]:
         files = documents.document_files(path)
