@@ -50,5 +50,5 @@ camelid dedup "$OUT/filtered.jsonl" --keep best-score -o "$OUT/dataset.jsonl" \
 
 audit=$(python3 -c 'import json, sys
 a = json.load(open(sys.argv[1])).get("audit", {}).get("mismatched")
-print(f"; the judge rated real answers above answers to other tasks with AUC {a[\"auc\"]:.2f}" if a else "")' "$OUT/score-stats.json")
+print("; the judge rated real answers above answers to other tasks with AUC %.2f" % a["auc"] if a else "")' "$OUT/score-stats.json")
 echo "quickstart: $(wc -l < "$OUT/dataset.jsonl") of $SIZE records kept in $OUT/dataset.jsonl$audit" >&2
