@@ -54,14 +54,19 @@ def test_local_model_folder_and_benchmark(data: Path) -> None:
         "c",
         "e",
         "f",
-        "g",
         "m",
     ]
     rejects = [json.loads(x) for x in (data / "rej.jsonl").read_text().splitlines()]
-    # Cosines measured with this model: a/b 0.954, c/d 0.974, h/bq1 0.991; g/bq1 0.911 < 0.93.
+    # Cosines measured with this model: a/b 0.954, c/d 0.974, h/bq1 0.991; g/bq1 0.911 < 0.93,
+    # but g holds the short benchmark prompt bq3 whole, which no threshold should let through.
     assert [(r["record"]["id"], r["reason"]) for r in rejects] == [
         ("b", "duplicate of in.jsonl:1 (id a) by embedding: cosine 0.95"),
         ("d", "duplicate of in.jsonl:3 (id c) by embedding: cosine 0.97"),
+        (
+            "g",
+            'holds the whole of benchmark record bench.jsonl:3 (id bq3): "what is the capital '
+            'of france"',
+        ),
         ("h", "near-duplicate of benchmark record bench.jsonl:1 (id bq1): cosine 0.99"),
     ]
 

@@ -232,20 +232,22 @@ def test_template_runtime_errors_name_the_pack(tmp_path: Path, template: str) ->
 
 
 @pytest.mark.parametrize(
-    ("pack", "temperature", "top_p", "max_tokens"),
+    ("pack", "temperature", "top_p", "max_tokens", "stop"),
     [
-        ("self-align", 0.5, 0.95, 512),  # Dromedary's self_align_generate_65b_base.sh
-        ("verbose", 0.3, 0.7, 512),  # Dromedary's verbose cloning
-        ("redteam-topics", 1.0, 0.98, 128),  # Dromedary's topic brainstorm
-        ("redteam-questions", 1.0, 0.95, 64),  # Dromedary's question generation
-        ("self-instruct", 0.7, 0.5, 1024),  # Self-Instruct's bootstrap_instructions.py
-        ("alpaca", 1.0, 1.0, 3072),  # Alpaca's generate_instruction.py
+        ("self-align", 0.5, 0.95, 512, []),  # Dromedary's self_align_generate_65b_base.sh
+        ("verbose", 0.3, 0.7, 512, []),  # Dromedary's verbose cloning
+        ("redteam-topics", 1.0, 0.98, 128, ["\n\n"]),  # Dromedary's topic brainstorm
+        ("redteam-questions", 1.0, 0.95, 64, ["\n"]),  # Dromedary's question generation
+        ("self-instruct", 0.7, 0.5, 1024, ["\n\n"]),  # Self-Instruct's bootstrap_instructions.py
+        ("alpaca", 1.0, 1.0, 3072, ["\n20", "20."]),  # Alpaca's generate_instruction.py
     ],
 )
 def test_packs_sample_as_their_papers_did(
-    pack: str, temperature: float, top_p: float, max_tokens: int
+    pack: str, temperature: float, top_p: float, max_tokens: int, stop: list[str]
 ) -> None:
+    # The stop strings too: a line break folded into a space by YAML stops every reply at its
+    # first word (it emptied every red-team question once).
     sampling = load_pack(pack).sampling
-    assert (sampling.temperature, sampling.top_p, sampling.max_tokens) == (
-        temperature, top_p, max_tokens,
+    assert (sampling.temperature, sampling.top_p, sampling.max_tokens, sampling.stop) == (
+        temperature, top_p, max_tokens, stop,
     )  # fmt: skip
