@@ -18,7 +18,7 @@ from tests.conftest import SEED_TASKS, camelid
 
 pytestmark = pytest.mark.engine
 
-RECORDS = 10
+RECORDS = 16
 # Every way a self-align record may be refused; anything else is a bug.
 REASONS = re.compile(
     r"^(answer cut off at --max-tokens \d+|answer too short: .*|answer repeats .*|"
@@ -40,8 +40,11 @@ def self_aligned(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], 
     """Self-align answers to the first real Self-Instruct seed tasks, and the rejects."""
     tmp = tmp_path_factory.mktemp("self-align")
     rejects = tmp / "rejects.jsonl"
+    # The pack samples at Self-Align's 0.5/0.95, where the 135M model loops until max_tokens;
+    # like examples/dromedary.sh, run it at 0.9/0.9.
     result = camelid("respond", str(seeds(tmp, RECORDS)), "--pack", "self-align",
-                     "--max-model-len", "2048", "--max-tokens", "400", "--rejects", str(rejects))  # fmt: skip
+                     "--max-model-len", "2048", "--max-tokens", "400", "--temperature", "0.9",
+                     "--top-p", "0.9", "--seed", "0", "--rejects", str(rejects))  # fmt: skip
     assert result.returncode == 0, result.stderr
     kept = [json.loads(line) for line in result.stdout.splitlines()]
     refused = [json.loads(line) for line in rejects.read_text().splitlines()]
@@ -51,9 +54,9 @@ def self_aligned(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], 
 def test_self_align_yields_clean_answers_and_captured_thoughts(self_aligned) -> None:
     kept, refused = self_aligned
     assert len(kept) + len(refused) == RECORDS
-    # Measured 9 of 10 here (140 of all 175 seed tasks); a 135M model may break the format
-    # or loop, and those records must be refused with a reason, never written half-parsed.
-    assert len(kept) >= 6, [r["reason"] for r in refused]
+    # Measured 13 of 16 here (12 at --seed 1); a 135M model may break the format or loop, and
+    # those records must be refused with a reason, never written half-parsed.
+    assert len(kept) >= RECORDS // 2, [r["reason"] for r in refused]
     for record in kept:
         answer = record["output"]
         assert answer.strip() and not answer.lstrip().startswith("{")
@@ -73,7 +76,8 @@ def test_filter_rejects_crafted_answers_with_the_right_reasons(self_aligned) -> 
     answer = record.output or ""
     pack = load_pack("self-align")
     check = review(exemplar_text(pack), AnswerRules())
-    exemplar = json.loads(pack.render(record)[-2]["content"])["answer"]  # the seasons answer
+    replies = [m["content"] for m in pack.render(record) if m["role"] == "assistant"]
+    exemplar = max((json.loads(reply)["answer"] for reply in replies), key=len)  # the seasons one
 
     def verdict(text: str) -> Completion | str:
         return check(record, Completion(text=text, model="m"))
@@ -114,12 +118,14 @@ def test_pool_of_two_model_ids_records_models_and_principles(tmp_path: Path) -> 
 
 def test_verbose_pack_answers_at_greater_length_than_plain(vllm_engine) -> None:
     rows = [json.loads(line) for line in SEED_TASKS.read_text().splitlines()]
-    asks = [r for r in rows if not r["instances"][0]["input"]][:8]
+    asks = [r for r in rows if not r["instances"][0]["input"]][:16]
     records = [Record(instruction=r["instruction"]) for r in asks]
     lengths = {}
     for name in ("plain", "verbose"):
         pack = load_pack(name)
-        sampling = pack.sampling.merged(max_tokens=300, seed=0)
+        # The same sampling for both, so only the prompt differs. Measured here: 1814 words
+        # plain, 2621 verbose (2141 and 2445 at seed 1); 8 records were too few to be sure.
+        sampling = pack.sampling.merged(temperature=0.7, top_p=0.9, max_tokens=300, seed=0)
         responder = Responder(pack, sampling, ["m"], keep_truncated=True)
         batch = responder.serving(vllm_engine, 0)(records)
         lengths[name] = sum(len(r.output.split()) for r in batch)
