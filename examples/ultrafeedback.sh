@@ -47,8 +47,9 @@ else
   camelid seed --builtin --shuffle --seed 0 --limit "$SIZE" -o "$OUT/prompts.jsonl"
 fi
 # UltraFeedback sampled its completions at temperature 1.0 and top-p 1.0, up to 1024 tokens;
-# the tiny run keeps 256 (MAX_TOKENS=1024 on a GPU box).
-camelid respond "$OUT/prompts.jsonl" --n 4 "${pool[@]}" --principle-prompts \
+# the tiny run keeps 256 (MAX_TOKENS=1024 on a GPU box). Every model's completion is kept and
+# rated, a cut-off one too (the judge rates it down), so each prompt has all 4.
+camelid respond "$OUT/prompts.jsonl" --n 4 "${pool[@]}" --principle-prompts --keep-truncated \
   --temperature 1.0 --top-p 1.0 --max-tokens "${MAX_TOKENS:-256}" \
   --seed 0 -o "$OUT/completions.jsonl" --rejects "$OUT/respond-rejects.jsonl"
 camelid score "$OUT/completions.jsonl" --rubric ultrafeedback --model "$JUDGE" --seed 0 \

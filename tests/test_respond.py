@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from camelid.engines.base import Generation, Result, record_seed
 from camelid.engines.scripted import ScriptedEngine
 from camelid.packs import load_pack
 from camelid.records import Record, Reject
 from camelid.runtime import batched
-from camelid.stages.respond.stage import Responder
+from camelid.stages.respond.stage import Responder, dropped_note
 
 
-def respond(records: list[dict], engine: ScriptedEngine, n: int = 1, batch_size: int = 8) -> list:
+def respond(
+    records: list[dict], engine: ScriptedEngine, n: int = 1, batch_size: int = 8, **more: object
+) -> list:
     pack = load_pack("plain")
     sampling = pack.sampling.merged(n=n, seed=7)
     recs = [Record.model_validate(r) for r in records]
-    stage = Responder(pack, sampling, [engine.model]).serving(engine, 0)
+    stage = Responder(pack, sampling, [engine.model], **more).serving(engine, 0)  # type: ignore[arg-type]
     return [x for batch in batched(recs, batch_size) for x in stage(batch)]
 
 
@@ -30,9 +34,15 @@ def test_too_long_prompt_becomes_a_reject_and_neighbours_go_on() -> None:
 
 def test_n_answers_fill_completions_with_the_model() -> None:
     engine = ScriptedEngine(["one", "two", Generation("cut", "length")], model="m1")
-    [out] = respond([{"instruction": "a", "tags": ["x"]}], engine, n=3)
+    dropped: Counter[str] = Counter()
+    [out] = respond([{"instruction": "a", "tags": ["x"]}], engine, n=3, dropped=dropped)
     assert [(c.text, c.model) for c in out.completions] == [("one", "m1"), ("two", "m1")]
     assert out.tags == ["x"] and out.output is None
+    # The cut-off third is not lost silently: the run says so.
+    assert dropped_note(dropped) == (
+        "respond: 1 completion dropped from records that kept others: answer cut off at "
+        "--max-tokens 512 (1); --keep-truncated keeps cut-off answers"
+    )
 
 
 def test_seeds_are_per_record_and_independent_of_batching() -> None:

@@ -104,7 +104,7 @@ def test_ultrafeedback_recipe(tmp_path: Path) -> None:
     completions = rows(tmp_path / "completions.jsonl")
     assert completions
     for record in completions:
-        assert {c["model"] for c in record["completions"]} == {"a", "b"}
+        assert sorted(c["model"] for c in record["completions"]) == ["a", "a", "b", "b"]
     rated = rows(tmp_path / "rated.jsonl")
     assert all(c.get("scores") for r in rated for c in r["completions"])
     pairs = rows(tmp_path / "pairs.jsonl")

@@ -10,11 +10,11 @@ from camelid.commands.common import Inputs, epilog, input_paths, run_flags
 from camelid.commands.engine_flags import EngineOptions, engine_flags
 from camelid.errors import UsageError
 from camelid.packs import load_pack
-from camelid.runtime import RunOptions
+from camelid.runtime import Run, RunOptions
 from camelid.runtime.generation import run_generation
 from camelid.stages.respond.pool import parse_pool, run_pool
 from camelid.stages.respond.self_align import AnswerRules, exemplar_text, has_thoughts, review
-from camelid.stages.respond.stage import STAGE, Responder, uses_system
+from camelid.stages.respond.stage import STAGE, Responder, dropped_note, uses_system
 
 FILTER = "Answer filter"
 
@@ -128,4 +128,10 @@ def respond_command(
         lambda engine, _: responder([name or engine.model]).serving(engine, 0),
         model=source,
         label=name,
+        after=note_dropped,
     )
+
+
+def note_dropped(run: Run, stage: Responder) -> None:
+    if note := dropped_note(stage.dropped):
+        run.note(note)

@@ -15,7 +15,7 @@ from camelid.engines import Engine, EngineOptions
 from camelid.errors import UsageError
 from camelid.runtime import BEFORE_LOADING, Run, RunOptions
 from camelid.runtime.engine import open_engine, protect_stdout
-from camelid.stages.respond.stage import STAGE, Responder, answer_with_pool
+from camelid.stages.respond.stage import STAGE, Responder, answer_with_pool, dropped_note
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -72,3 +72,5 @@ def run_pool(
 
         outcomes = answer_with_pool(todo, responder, open_model, engine_options.batch_size)
         run.commit(outcomes, done=[r.id for r in todo])
+        if note := dropped_note(responder.dropped):
+            run.note(note)

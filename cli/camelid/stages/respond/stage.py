@@ -9,9 +9,10 @@ another, each loaded once.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -58,6 +59,8 @@ class Responder(ModelStage):
     engine: Engine | None = None  # type: ignore[assignment]
     index: int = 0  # which model of the pool the engine serves
     name: str = STAGE
+    # Why completions were dropped from records that kept others (shared by serving() copies).
+    dropped: Counter[str] = field(default_factory=Counter)
 
     @cached_property
     def shares(self) -> list[int]:
@@ -143,9 +146,10 @@ class Responder(ModelStage):
     def complete(self, record: Record, answers: list[Answer]) -> Record | Reject:
         """The record with its answers (all models'), or why it got none."""
         kept = [o for o in answers if isinstance(o, Completion)]
+        lost = [o for o in answers if isinstance(o, str)]
         if not kept:
-            reasons = sorted({o for o in answers if isinstance(o, str)})
-            return Reject.of(self.name, "; ".join(reasons) or "no answer", record)
+            return Reject.of(self.name, "; ".join(sorted(set(lost))) or "no answer", record)
+        self.dropped.update(lost)
         if self.sampling.n > 1:
             update: dict[str, Any] = {"completions": [*(record.completions or []), *kept]}
             return record.model_copy(update=update).with_lineage(self.lineage)
@@ -155,6 +159,17 @@ class Responder(ModelStage):
             update["rationales"] = {**(record.rationales or {}), **best.rationales}
         out = record.model_copy(update=update)
         return with_extras(out, **(best.__pydantic_extra__ or {})).with_lineage(self.lineage)
+
+
+def dropped_note(dropped: Counter[str]) -> str | None:
+    """A line saying how many completions records lost, and why (None: none lost)."""
+    if not dropped:
+        return None
+    reasons = ", ".join(f"{reason} ({count})" for reason, count in dropped.most_common())
+    total = sum(dropped.values())
+    what = "completion" if total == 1 else "completions"
+    hint = "; --keep-truncated keeps cut-off answers" if "cut off" in reasons else ""
+    return f"respond: {total} {what} dropped from records that kept others: {reasons}{hint}"
 
 
 def to_completion(value: Any, model: str, finish_reason: str | None) -> Answer:
