@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -81,3 +85,29 @@ def test_sixty_records_at_the_default_batch_size_complete(tmp_path) -> None:
     report = json.loads(stats.read_text())
     assert (report["written"], report["judge_failures"]) == (60, 0)
     print(f"\n60 humpback judgements in {report['seconds']:.0f} s")
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_mid_step_ends_the_run_within_seconds(tmp_path, sig: int, code: int) -> None:
+    """Ctrl-C or SIGTERM while the engine is in the middle of a step: the run stops within
+    seconds (the engine core runs in this process, between torch ops), with whole lines only."""
+    src = tmp_path / "answers.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in real_answers(60)))
+    out = tmp_path / "scored.jsonl"
+    command = [sys.executable, "-m", "camelid", "score", str(src), "--rubric", "humpback",
+               "-o", str(out)]  # fmt: skip
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "loading" in line:
+            break
+    time.sleep(30)  # the model loads in ~15 s; then a step of ~8k prompt tokens is under way
+    assert proc.poll() is None, "the run ended before the signal"
+    sent = time.monotonic()
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == code
+    waited = time.monotonic() - sent
+    print(f"\nexit {waited:.1f} s after the signal")
+    assert waited < 15  # measured 3.6 s (SIGINT) and 7.1 s (SIGTERM) beside a test run
+    for line in out.read_text().splitlines() if out.exists() else []:
+        json.loads(line)  # nothing half-written
