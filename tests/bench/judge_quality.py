@@ -27,7 +27,7 @@ RUBRICS = ("humpback", "alpagasus", "critique", "ultrafeedback")
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("n", nargs="?", type=int, default=24)
+    parser.add_argument("n", nargs="?", type=int, default=60)
     parser.add_argument("--model", action="append", default=[])
     parser.add_argument("--rubric", action="append", default=[])
     args = parser.parse_args()
