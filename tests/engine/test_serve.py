@@ -40,7 +40,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     goes on (here: sleeps); the server is the shell's until the shell ends."""
     folder = tmp_path_factory.mktemp("serve")
     exports = folder / "serve.env"
-    camelid_cmd = f"{sys.executable} -m camelid serve --max-model-len {CONTEXT} --seed 0"
+    # float32 on both sides: bf16 kernels round by batch shape, and the server batches
+    # requests as they arrive (see test_respond_cli).
+    camelid_cmd = (
+        f"{sys.executable} -m camelid serve --max-model-len {CONTEXT} --seed 0 --dtype float32"
+    )
     shell = subprocess.Popen(["bash", "-c", f"{camelid_cmd} > {exports} && sleep 3600"],
                              stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.monotonic() + 900
@@ -95,7 +99,7 @@ def test_served_answers_equal_the_in_process_ones(served: Served, tmp_path: Path
     seeds = tmp_path / "seeds.jsonl"
     assert camelid("seed", "--builtin", "--limit", "6", "-o", str(seeds), "-q").returncode == 0
     args = ["respond", str(seeds), "--seed", "5", "--max-tokens", "48", "--keep-truncated", "-q"]
-    local = camelid(*args, "--max-model-len", str(CONTEXT))
+    local = camelid(*args, "--max-model-len", str(CONTEXT), "--dtype", "float32")
     remote = camelid(*args, env=served.env)
     assert local.returncode == 0 and remote.returncode == 0, local.stderr + remote.stderr
     ours = [json.loads(line) for line in local.stdout.splitlines()]
