@@ -11,7 +11,8 @@ ids and sampling, per-request seeds as camelid sends them:
   raw vLLM bf16 / raw vLLM float32   `vllm.LLM(model, dtype=...)` as its docs show it (its
                                      default engine-core process), enforce_eager and no chunked
                                      prefill as vLLM-CPU needs with seeds
-  camelid float32                    camelid's engine (dtype auto = float32 here, core in process)
+  camelid bf16 / camelid float32     camelid's engine (core in process) at each dtype; the line
+                                     `--dtype auto` prints says which one camelid picks here
 Prints prompt and completion tokens/s per workload and the ratios; writes
 out/bench/cpu_speed.json.
 
@@ -67,14 +68,14 @@ def run_config(config: str, quick: bool) -> dict:
 
     path = resolve_model(DEFAULT_MODEL)
     start = time.perf_counter()
-    engine = VLLMEngine(EngineOptions(dtype="float32", seed=0), path, DEFAULT_MODEL) \
-        if config == "camelid-float32" else None  # fmt: skip
+    dtype = config.split("-")[-1]
+    engine = VLLMEngine(EngineOptions(dtype=dtype, seed=0), path, DEFAULT_MODEL) \
+        if config.startswith("camelid") else None  # fmt: skip
     llm = None
     if engine is None:
         import vllm
 
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "2")
-        dtype = config.split("-")[-1]
         # The structured-output settings camelid uses too, so judge replies are alike.
         llm = vllm.LLM(model=path, dtype=dtype, seed=0, enforce_eager=True,
                        enable_chunked_prefill=False, enable_prefix_caching=True,
@@ -133,7 +134,10 @@ def cpu() -> dict:
 
 
 def main(quick: bool) -> None:
-    configs = ["raw-vllm-bfloat16", "raw-vllm-float32", "camelid-float32"]
+    from camelid.engines.device import choose_dtype
+
+    dtypes = ("bfloat16", "float32")
+    configs = [f"{side}-{dtype}" for dtype in dtypes for side in ("raw-vllm", "camelid")]
     machine = cpu()
     print(
         f"CPU: {machine['model']}, {machine['cores']} cores at {machine['ghz']} GHz; "
@@ -142,9 +146,12 @@ def main(quick: bool) -> None:
     print(
         f"physical limit (float32): {machine['peak_gflops_float32']} GFLOP/s = "
         f"{machine['peak_tokens_per_s']} prompt tokens/s for the 135M model "
-        "(cores x 2 FMA units x SIMD lanes x 2 FLOPs x clock; 2 FLOPs per weight per token)"
+        "(cores x 2 FMA units x SIMD lanes x 2 FLOPs x clock; 2 FLOPs per weight per token; "
+        "an upper bound: cores that split 512-bit work in two halve it)"
     )
-    results: dict = {"cpu": machine}
+    auto = choose_dtype("auto", on_cpu=True)
+    print(f"camelid's --dtype auto on this CPU: {auto}")
+    results: dict = {"cpu": machine, "auto_dtype": auto}
     for config in configs:
         done = subprocess.run([sys.executable, __file__, "--child", config, *(["--quick"] if quick else [])],
                               capture_output=True, text=True)  # fmt: skip
@@ -160,11 +167,14 @@ def main(quick: bool) -> None:
                 f"{name:<11} {config:<18} {row['prompt_per_s']:>12} {row['completion_per_s']:>12}"
             )
         f32, bf16 = results["raw-vllm-float32"][name], results["raw-vllm-bfloat16"][name]
-        ours = results["camelid-float32"][name]
+        ours = results[f"camelid-{auto}"][name]
+        same = {d: results[f"raw-vllm-{d}"][name]["seconds"] / results[f"camelid-{d}"][name]["seconds"]
+                for d in dtypes}  # fmt: skip
         print(
-            f"{'':<11} float32/bf16 (raw vLLM) {bf16['seconds'] / f32['seconds']:.2f}x, "
-            f"camelid/raw vLLM (float32) {f32['seconds'] / ours['seconds']:.2f}x, camelid at "
-            f"{ours['prompt_per_s'] / machine['peak_tokens_per_s']:.0%} of the physical limit"
+            f"{'':<11} float32 speed / bf16 speed (raw vLLM) {bf16['seconds'] / f32['seconds']:.2f}x; "
+            f"camelid/raw vLLM bf16 {same['bfloat16']:.2f}x, float32 {same['float32']:.2f}x; "
+            f"camelid ({auto}) at {ours['prompt_per_s'] / machine['peak_tokens_per_s']:.0%} of the "
+            "float32 physical limit"
         )
     out = ROOT / "out" / "bench"
     out.mkdir(parents=True, exist_ok=True)
