@@ -1,9 +1,10 @@
 """What this machine's CPU can do, and the dtype that runs a model fastest on it.
 
-Measured on a 2-core AVX2 machine without bf16 units: 16 prompts of ~430 tokens took 249.9 s in
-bfloat16 and 48.1 s in float32 (5.2x). A CPU without native bf16 emulates it, so float32 wins
-there; with AVX-512 BF16 or AMX, bf16 is the faster (and half the memory). GPUs keep the model's
-own dtype.
+Measured with raw vLLM on two 2-core machines: without bf16 units (AVX2 only), 16 prompts of
+~430 tokens took 249.9 s in bfloat16 and 48.1 s in float32 (5.2x); on an AMD EPYC with
+avx512_bf16, float32 ran the same workloads at 0.67-0.75x the speed of bf16 (cpu_speed.py). A
+CPU without native bf16 emulates it, so float32 wins there; with AVX-512 BF16 or AMX, bf16 is
+the faster (and half the memory). GPUs keep the model's own dtype.
 """
 
 from __future__ import annotations
