@@ -91,8 +91,8 @@ def test_sixty_records_at_the_default_batch_size_complete(tmp_path) -> None:
 def test_a_signal_mid_step_ends_the_run_within_seconds(tmp_path, sig: int, code: int) -> None:
     """Ctrl-C or SIGTERM while the engine is in the middle of a step: the run stops within
     seconds (the engine core runs in this process, between torch ops), with whole lines only."""
-    src = tmp_path / "answers.jsonl"
-    src.write_text("".join(json.dumps(r) + "\n" for r in real_answers(60)))
+    src = tmp_path / "answers.jsonl"  # all 175 tasks: minutes of work, so it is mid-run
+    src.write_text("".join(json.dumps(r) + "\n" for r in real_answers(175)))
     out = tmp_path / "scored.jsonl"
     command = [sys.executable, "-m", "camelid", "score", str(src), "--rubric", "humpback",
                "-o", str(out)]  # fmt: skip
