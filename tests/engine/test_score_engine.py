@@ -108,6 +108,6 @@ def test_a_signal_mid_step_ends_the_run_within_seconds(tmp_path, sig: int, code:
     assert proc.wait(timeout=60) == code
     waited = time.monotonic() - sent
     print(f"\nexit {waited:.1f} s after the signal")
-    assert waited < 15  # measured 3.6 s (SIGINT) and 7.1 s (SIGTERM) beside a test run
+    assert waited < 15  # measured 3.7-3.8 s alone, up to 7.1 s beside a test run
     for line in out.read_text().splitlines() if out.exists() else []:
         json.loads(line)  # nothing half-written
