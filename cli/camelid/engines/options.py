@@ -43,6 +43,15 @@ class EngineOptions(BaseModel):
     request_timeout: float = Field(300.0, gt=0.0)
     max_retries: int = Field(5, ge=0)
     replies: str | None = Field(None, description="JSONL replies for the scripted engine.")
+    # Scripted only: seconds each prompt takes (what a slow model looks like, for benchmarks),
+    # and how a reply is chosen: in turn, or by the request's seed (the same reply for the same
+    # request whatever the batching or the replica: what executor parity is tested with).
+    replies_delay: float = Field(0.0, ge=0.0)
+    replies_pick: Literal["cycle", "seed"] = "cycle"
+    # Where the model steps run: in this process, or on replicas in a Ray cluster.
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    replicas: int = Field(1, ge=1)
     batch_size: int = Field(256, ge=1)
     temperature: float | None = Field(None, ge=0.0, le=2.0)
     top_p: float | None = Field(None, gt=0.0, le=1.0)
@@ -59,6 +68,9 @@ class EngineOptions(BaseModel):
             raise ValueError("--engine scripted needs --replies FILE")
         if self.replies and self.engine != "scripted":
             raise ValueError("--replies is only for --engine scripted")
+        if self.executor != "ray" and (self.ray_address or self.replicas > 1):
+            flag = "--ray-address" if self.ray_address else "--replicas"
+            raise ValueError(f"{flag} is only for --executor ray")
         if self.replies and not Path(self.replies).is_file():
             raise ValueError(f"--replies {self.replies}: no such file")
         return self

@@ -6,6 +6,7 @@ pipeline's plumbing without a model; every generation command is still tested on
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -26,8 +27,12 @@ class ScriptedEngine:
         replies: Iterable[Reply] | ReplyFn = (),
         model: str = "scripted",
         cycle: bool = False,
+        delay: float = 0.0,
+        by_seed: bool = False,
     ):
         self.model = model
+        self.delay = delay  # seconds per prompt: a slow model, for benchmarks
+        self.by_seed = by_seed  # the reply chosen by the request's seed, not in turn
         self.sent: list[tuple[Prompt, Sampling]] = []
         self.seeds: list[int | None] = []
         self._fn = replies if callable(replies) else None
@@ -35,23 +40,32 @@ class ScriptedEngine:
         self._cycle = cycle
 
     @classmethod
-    def from_file(cls, path: str, model: str = "scripted") -> ScriptedEngine:
+    def from_file(
+        cls, path: str, model: str = "scripted", delay: float = 0.0, by_seed: bool = False
+    ) -> ScriptedEngine:
         """Replies from a JSONL file: each line a string, or {"text", "finish_reason"}."""
         replies: list[Reply] = []
         for line in Path(path).read_bytes().splitlines():
             if line.strip():
                 value = orjson.loads(line)
                 replies.append(value if isinstance(value, str) else Generation(**value))
-        return cls(replies, model=model, cycle=True)
+        return cls(replies, model=model, cycle=True, delay=delay, by_seed=by_seed)
 
     def generate(
         self, prompts: Sequence[Prompt], sampling: Sampling, seeds: Sequence[int] | None = None
     ) -> list[Result]:
         results = []
         for i, prompt in enumerate(prompts):
+            seed = seeds[i] if seeds else None
             self.sent.append((prompt, sampling))
-            self.seeds.append(seeds[i] if seeds else None)
-            results.append(self._result([self._next(prompt, sampling) for _ in range(sampling.n)]))
+            self.seeds.append(seed)
+            if self.delay:
+                time.sleep(self.delay)
+            if self.by_seed and seed is not None and self._queue:
+                picked = [self._queue[(seed + k) % len(self._queue)] for k in range(sampling.n)]
+            else:
+                picked = [self._next(prompt, sampling) for _ in range(sampling.n)]
+            results.append(self._result(picked))
         return results
 
     def close(self) -> None:

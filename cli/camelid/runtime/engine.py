@@ -56,8 +56,12 @@ def open_engine(
 
         model = model or options.model or DEFAULT_MODEL
         path = resolve_model(model)  # a bad path or unreachable hub fails here, before loading
-        if not quiet:
+        if not quiet and options.executor == "local":
             stderr.print(f"loading {model} in vLLM…", markup=False)
+    if not quiet and options.executor == "ray":
+        where = options.ray_address or os.environ.get("RAY_ADDRESS") or "a local Ray cluster"
+        plural = "s" if options.replicas > 1 else ""
+        stderr.print(f"starting {options.replicas} engine replica{plural} on {where}…", markup=False)
     with filtered_stderr(enabled=not options.verbose):
         engine = build_engine(options, model, path)
     try:

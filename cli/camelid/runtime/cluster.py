@@ -1,0 +1,47 @@
+"""Joining a Ray cluster for `--executor ray`: an existing one, or a local one started for the run.
+
+Ray is an optional extra (`camelid[ray]`); this module imports it only when asked to. The
+driver keeps the output: workers only compute, so `-o`, `--rejects` and `--resume` behave as
+they do locally.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from types import ModuleType
+
+from camelid.errors import UsageError
+
+INSTALL_HINT = "install it with: pip install 'camelid[ray]'"
+
+
+def import_ray() -> ModuleType:
+    try:
+        import ray
+    except ImportError:
+        raise UsageError(f"--executor ray needs Ray, which is not installed; {INSTALL_HINT}") from None
+    return ray
+
+
+def connect(address: str | None = None, verbose: bool = False) -> ModuleType:
+    """Ray, initialised: joined to `address` (or RAY_ADDRESS), else a local cluster started
+    for this process. Workers' prints stay in Ray's log files unless `verbose`: a worker's
+    stdout would otherwise reach the driver's terminal beside the records."""
+    ray = import_ray()
+    if ray.is_initialized():
+        return ray
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    if not verbose:  # Ray's start-up notices are not the user's business; errors still show
+        logging.getLogger("ray").setLevel(logging.ERROR)
+    try:
+        ray.init(
+            address=address,
+            log_to_driver=verbose,
+            include_dashboard=False,
+            configure_logging=verbose,
+            logging_level="INFO" if verbose else "ERROR",
+        )
+    except ConnectionError as exc:
+        raise UsageError(f"--ray-address {address}: cannot join the Ray cluster: {exc}") from None
+    return ray
