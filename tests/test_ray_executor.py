@@ -74,8 +74,14 @@ COMMANDS = {
     "respond": ["respond", "{tasks}", "--batch-size", "8"],
     "backtranslate": ["backtranslate", "{segments}", "--batch-size", "8"],
     "self-instruct": ["self-instruct", "{seeds}", "--target", "6", "--no-instances"],
-    "redteam": ["redteam", str(REDTEAM_SEEDS), "--topics", "{topics}",
-                "--questions-per-topic", "2"],  # fmt: skip
+    "redteam": [
+        "redteam",
+        str(REDTEAM_SEEDS),
+        "--topics",
+        "{topics}",
+        "--questions-per-topic",
+        "2",
+    ],
 }
 
 
@@ -164,10 +170,11 @@ def replica_pids() -> list[int]:
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and (proc / "cmdline").read_bytes().startswith(b"ray::EngineReplica"):
-                found.append(int(proc.name))
+            title = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
         except OSError:
             continue  # gone meanwhile
+        if title.startswith(b"ray::EngineReplica"):
+            found.append(int(proc.name))
     assert found, "no engine replica process found"
     return found
 

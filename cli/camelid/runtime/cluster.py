@@ -20,7 +20,9 @@ def import_ray() -> ModuleType:
     try:
         import ray
     except ImportError:
-        raise UsageError(f"--executor ray needs Ray, which is not installed; {INSTALL_HINT}") from None
+        raise UsageError(
+            f"--executor ray needs Ray, which is not installed; {INSTALL_HINT}"
+        ) from None
     return ray
 
 

@@ -61,7 +61,9 @@ def open_engine(
     if not quiet and options.executor == "ray":
         where = options.ray_address or os.environ.get("RAY_ADDRESS") or "a local Ray cluster"
         plural = "s" if options.replicas > 1 else ""
-        stderr.print(f"starting {options.replicas} engine replica{plural} on {where}…", markup=False)
+        stderr.print(
+            f"starting {options.replicas} engine replica{plural} on {where}…", markup=False
+        )
     with filtered_stderr(enabled=not options.verbose):
         engine = build_engine(options, model, path)
     try:
