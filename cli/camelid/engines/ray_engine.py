@@ -44,7 +44,7 @@ class EngineReplica:
 
 
 class RayEngine:
-    def __init__(self, options: EngineOptions, model: str | None, model_path: str | None):
+    def __init__(self, options: EngineOptions, model: str | None, model_path: str | None = None):
         import ray
 
         self._owns_ray = not ray.is_initialized()
@@ -60,7 +60,9 @@ class RayEngine:
             scheduling_strategy="SPREAD",
             **resources,
         )
-        self.replicas = [actor.remote(local, model, model_path) for _ in range(options.replicas)]
+        # Each replica finds the model on its own node (a built-in is unpacked there from the
+        # installed package): the driver's path need not exist on the workers.
+        self.replicas = [actor.remote(local, model, None) for _ in range(options.replicas)]
         try:
             described = self.ray.get([r.describe.remote() for r in self.replicas])
         except self.ray.exceptions.RayError as exc:

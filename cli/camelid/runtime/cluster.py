@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 from types import ModuleType
 
 from camelid.errors import UsageError
@@ -36,6 +37,9 @@ def connect(address: str | None = None, verbose: bool = False) -> ModuleType:
     address = address or os.environ.get("RAY_ADDRESS") or None
     if not verbose:  # Ray's start-up notices are not the user's business; errors still show
         logging.getLogger("ray").setLevel(logging.ERROR)
+    # ray.init installs its own SIGTERM handler (log and exit 15): camelid's, which keeps the
+    # finished batches and says how to resume, is put back.
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         ray.init(
             address=address,
@@ -46,4 +50,8 @@ def connect(address: str | None = None, verbose: bool = False) -> ModuleType:
         )
     except ConnectionError as exc:
         raise UsageError(f"--ray-address {address}: cannot join the Ray cluster: {exc}") from None
+    finally:
+        for sig, handler in handlers.items():
+            if handler is not None:
+                signal.signal(sig, handler)
     return ray
