@@ -15,6 +15,7 @@ import typer
 from camelid import __version__
 from camelid.commands import backtranslate as backtranslate_cmd
 from camelid.commands import dedup as dedup_cmd
+from camelid.commands import eval as eval_cmd
 from camelid.commands import export as export_cmd
 from camelid.commands import filter as filter_cmd
 from camelid.commands import models as models_cmd
@@ -65,6 +66,7 @@ redteam_cmd.register(app)
 respond_cmd.register(app)
 backtranslate_cmd.register(app)
 score_cmd.register(app)
+eval_cmd.register(app)
 app.add_typer(packs_cmd.app, name="packs")
 models_cmd.register(app)
 serve_cmd.register(app)
