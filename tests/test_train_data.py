@@ -184,7 +184,7 @@ def test_settings_flags_over_config_over_defaults(tmp_path: Path) -> None:
     [
         ({"output": "o"}, None, "--task is required (on the command line or in --config)"),
         ({"task": "sft"}, None, "--output/-o is required (on the command line or in --config)"),
-        ({"task": "rl", "output": "o"}, None, "--task: Input should be 'sft', 'backward' or 'dpo' (got 'rl')"),
+        ({"task": "rl", "output": "o"}, None, "--task: Input should be 'sft', 'backward', 'dpo' or 'reward' (got 'rl')"),
         ({"task": "sft", "output": "o", "full": True, "merge": True}, None,
          "--merge is for LoRA runs; --full already writes a whole model"),
         ({"task": "backward", "output": "o", "humpback_tags": True}, None,

@@ -35,6 +35,11 @@ HASHED = (ADAPTER_CONFIG, "adapter_model.safetensors", "adapter_model.bin", TRAI
 
 def local_model(path: Path) -> str:
     """A local model directory for the engines: itself, or an adapter's merged copy."""
+    if trained_task(path) == "reward":
+        raise UsageError(
+            f"model directory '{path}' is a reward model (`camelid train --task reward`): it "
+            "scores answers and does not write them; use it with `camelid score --reward-model`"
+        )
     if is_adapter_dir(path):
         return merged_model(path)
     if (path / TRAIN_MARKER).is_file() and not (path / "config.json").is_file():
@@ -43,6 +48,15 @@ def local_model(path: Path) -> str:
             "(run the same `camelid train` again to resume it)"
         )
     return str(path)
+
+
+def trained_task(path: Path) -> str | None:
+    """The task `camelid train` wrote this directory for (None: not written by train)."""
+    try:
+        task = json.loads((path / TRAIN_MARKER).read_text()).get("task")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return task if isinstance(task, str) else None
 
 
 def is_adapter_dir(path: Path) -> bool:

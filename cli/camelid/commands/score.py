@@ -1,4 +1,5 @@
-"""`camelid score`: LLM-as-judge with a rubric pack (humpback, ultrafeedback, alpagasus, critique)."""
+"""`camelid score`: LLM-as-judge with a rubric pack (humpback, ultrafeedback, alpagasus, critique),
+or a trained reward model (--reward-model)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from camelid.errors import UsageError
 from camelid.packs import load_pack
 from camelid.records import Record
 from camelid.runtime import Run, RunOptions
-from camelid.runtime.generation import run_generation
+from camelid.runtime.engine import protect_stdout
+from camelid.runtime.generation import process, run_generation
 from camelid.stages.score import STAGE, Judge
 from camelid.stages.score.audit import CONTROLS, plan_audit
 from camelid.stages.score.judge import SCORINGS
@@ -23,13 +25,16 @@ from camelid.stages.score.pairwise import PairwiseJudge
 def register(app: typer.Typer) -> None:
     app.command(
         "score",
-        help="Judge each answer (or every completion) with a rubric: scores and rationales.",
+        help="Judge each answer (or every completion) with a rubric: scores and rationales; "
+        "or score it with a reward model (--reward-model).",
         epilog=epilog(
             "camelid score answered.jsonl --rubric humpback -o scored.jsonl",
             "instruction, input, and output or completions[].text",
             "scores{aspect: rating} and rationales{aspect: text} on the record, or on each "
             "completion; types{aspect: [labels]} where the rubric has them; a judgement that "
-            "did not parse leaves its score null with judge_errors{aspect: {error, raw}}",
+            "did not parse leaves its score null with judge_errors{aspect: {error, raw}}; "
+            "with --reward-model, scores.reward (null for an answer longer than the model's "
+            "context)",
         ),
     )(score_command)
 
@@ -41,12 +46,22 @@ def score_command(
     run: RunOptions,
     inputs: Inputs = None,
     rubric: Annotated[
-        str,
+        str | None,
         typer.Option(
-            help="Rubric pack: humpback, ultrafeedback, alpagasus, critique, pairwise (which "
-            "of two completions is better, both orders), or a folder."
+            help="Rubric pack: humpback (default), ultrafeedback, alpagasus, critique, "
+            "pairwise (which of two completions is better, both orders), or a folder.",
+            show_default=False,
         ),
-    ] = "humpback",
+    ] = None,
+    reward_model: Annotated[
+        str | None,
+        typer.Option(
+            help="Score with this reward model instead of a judge (`train --task reward`'s "
+            "output, or any one-output sequence classifier): scores.reward on the record or "
+            "each completion. Not with --rubric.",
+            show_default=False,
+        ),
+    ] = None,
     judge_model: Annotated[
         str | None, typer.Option(help="Model that judges (default: --model).")
     ] = None,
@@ -79,6 +94,15 @@ def score_command(
     ] = "mismatched",
 ) -> None:
     paths = input_paths(inputs)
+    if reward_model is not None:
+        if rubric is not None or judge_model is not None:
+            flag = "--rubric" if rubric is not None else "--judge-model"
+            raise UsageError(
+                f"--reward-model and {flag} exclude each other: a reward model scores "
+                "without a judge"
+            )
+        return score_with_reward_model(reward_model, run, options, paths)
+    rubric = rubric or "humpback"
     pack = load_pack(rubric)
     if pack.manifest.rubric is None:
         raise UsageError(f"--rubric {rubric}: pack {pack.name} has no rubric (it is not a judge)")
@@ -118,3 +142,39 @@ def score_command(
         model=judge_model,
         after=report,
     )
+
+
+def score_with_reward_model(
+    model: str, options: RunOptions, engine_options: EngineOptions, paths: list[str]
+) -> None:
+    """The reward stage under the same runtime as the judges: input read whole, settings checked
+    against a resumed file, the model loaded only when there is work left, batch after batch
+    committed (--rejects, --resume, --stats, progress)."""
+    from camelid.stages.score.reward import (
+        RewardScorer,
+        check_reward_model,
+        load_reward_model,
+        reward_lineage,
+    )
+
+    check_reward_model(model)
+    protect_stdout()  # torch may print while loading
+    with Run(STAGE, options, resumable=True) as run:
+        records = run.read_all(paths)
+        run.check_settings([reward_lineage(model)])
+        todo = list(run.pending(records))
+        if not todo:
+            return
+        if not options.quiet:
+            run.note(f"loading reward model {model}…")
+        loaded = load_reward_model(model, bool(engine_options.trust_remote_code))
+        stage = RewardScorer(loaded, model)
+        process(run, stage, todo, engine_options.batch_size)
+        run.stats["reward"] = report = stage.report()
+        if "best_of_gain" in report:
+            run.note(f"score: best of each record's completions {report['best_mean']:.3f} vs "
+                     f"the first {report['first_mean']:.3f} mean reward "
+                     f"({report['best_of_gain']:+.3f})")  # fmt: skip
+        if stage.too_long:
+            run.note(f"score: {stage.too_long} answers longer than the reward model's context "
+                     "have a null reward")  # fmt: skip

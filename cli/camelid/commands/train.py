@@ -1,4 +1,4 @@
-"""`camelid train`: fine-tune a model on camelid records (sft, backward, dpo) with TRL."""
+"""`camelid train`: fine-tune a model on camelid records (sft, backward, dpo, reward) with TRL."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from camelid.stages.train.output import OutputDir
 
 HELP = (
     "Fine-tune a model on records: sft (answers), backward (instructions from answers, for "
-    "backtranslate --pack backward) or dpo (pairs). LoRA by default; the output directory is "
-    "a model every --model accepts."
+    "backtranslate --pack backward), dpo (pairs) or reward (a reward model from pairs, for "
+    "score --reward-model). LoRA by default; the output directory is a model every --model "
+    "accepts (a reward model: --reward-model)."
 )
 TRAINING = "Training"
 LORA = "LoRA and DPO"
@@ -38,8 +39,8 @@ def register(app: typer.Typer) -> None:
             "camelid train --task sft curated.jsonl -o models/m1 && camelid respond --model "
             "models/m1 prompts.jsonl",
             "sft: instruction, input, output, system, source (--humpback-tags) or messages; "
-            "backward: instruction, input, output; dpo: chosen, rejected and instruction/input "
-            "or prompt (as `camelid pairs` writes them)",
+            "backward: instruction, input, output; dpo and reward: chosen, rejected and "
+            "instruction/input or prompt (as `camelid pairs` writes them)",
             "the model directory (its path on stdout): a LoRA adapter that --model merges on "
             "first use, or with --merge / --full a whole model; checkpoints/ in it, from which "
             "a new run resumes; camelid-train.json with the settings",
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
 def train_command(
     inputs: Inputs = None,
     task: Annotated[
-        str | None, typer.Option(help="sft, backward or dpo.", show_default=False)
+        str | None, typer.Option(help="sft, backward, dpo or reward.", show_default=False)
     ] = None,
     output: Annotated[
         str | None,
@@ -77,8 +78,8 @@ def train_command(
     pack: Annotated[
         str | None,
         typer.Option(
-            help="sft/dpo: train on the prompt this pack renders, as respond sends "
-            "it. Default plain.",
+            help="sft/dpo/reward: train on the prompt this pack renders, as respond "
+            "sends it. Default plain.",
             show_default=False,
         ),
     ] = None,  # fmt: skip
@@ -100,7 +101,7 @@ def train_command(
         float | None,
         _opt(
             "Learning rate (decays linearly). Default: 1e-5 full "
-            "(Humpback), 2e-4 LoRA; dpo 5e-7 full, 5e-6 LoRA."
+            "(Humpback), 2e-4 LoRA; dpo 5e-7 full, 5e-6 LoRA; reward 1e-5 full, 1e-4 LoRA."
         ),
     ] = None,  # fmt: skip
     max_length: Annotated[int | None, _opt("Tokens per row, longer cut. Default 2048.")] = None,

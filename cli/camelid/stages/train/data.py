@@ -10,6 +10,8 @@ shape, so the trainers compute the loss on the answer tokens only, with any chat
   input, if any) as the answer: what the backward pack sends and expects at inference.
 - dpo: the prompt as sft renders it (or the record's `prompt`), `chosen` and `rejected` as the
   answers; chosen/rejected conversations that share their first turns need no prompt field.
+- reward: the same preference rows as dpo. RewardTrainer scores prompt + answer as one chat,
+  so `reward_conversation` builds what `score --reward-model` scores the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from camelid.records import Message, Record
 from camelid.stages.backtranslate.stage import backward_messages
 from camelid.stages.backtranslate.tags import tag_system_prompt
 
-TASKS = ("sft", "backward", "dpo")
+TASKS = ("sft", "backward", "dpo", "reward")
 ROLES = ("system", "user", "assistant")
 Turns = list[dict[str, str]]
 Row = dict[str, Turns]
@@ -63,8 +65,8 @@ def training_rows(records: Iterable[Record], task: str, prompting: Prompting | N
             rows += sft_rows(record, _need(prompting))
         elif task == "backward":
             rows.append(backward_row(record))
-        elif task == "dpo":
-            rows.append(dpo_row(record, _need(prompting)))
+        elif task in ("dpo", "reward"):
+            rows.append(dpo_row(record, _need(prompting), task))
         else:
             raise ValueError(f"unknown task {task!r}")
     return rows
@@ -102,20 +104,30 @@ def backward_row(record: Record) -> Row:
     return {"prompt": backward_messages(record.output or ""), "completion": [_assistant(target)]}
 
 
-def dpo_row(record: Record, prompting: Prompting) -> Row:
+def dpo_row(record: Record, prompting: Prompting, task: str = "dpo") -> Row:
+    """A preference row (dpo, reward): prompt, chosen and rejected turns."""
     missing = [f for f in ("chosen", "rejected") if not _answer_given(getattr(record, f))]
     if missing:
-        raise _bad(record, f"record has no {'/'.join(missing)}, which --task dpo needs")
+        raise _bad(record, f"record has no {'/'.join(missing)}, which --task {task} needs")
     chosen = _answers(record, record.chosen, "chosen")
     rejected = _answers(record, record.rejected, "rejected")
     if chosen == rejected:
-        raise _bad(record, "chosen and rejected are the same, which --task dpo cannot learn from")
+        raise _bad(record, f"chosen and rejected are the same, which --task {task} cannot "
+                   "learn from")  # fmt: skip
     if chosen[0]["role"] != "assistant" or rejected[0]["role"] != "assistant":
-        return _implicit_prompt(record, chosen, rejected, prompting)
-    return {"prompt": _dpo_prompt(record, prompting), "chosen": chosen, "rejected": rejected}
+        return _implicit_prompt(record, chosen, rejected, prompting, task)
+    return {"prompt": preference_prompt(record, prompting, task), "chosen": chosen,
+            "rejected": rejected}  # fmt: skip
 
 
-def _dpo_prompt(record: Record, prompting: Prompting) -> Turns:
+def reward_conversation(prompt: Turns, answer: str) -> Turns:
+    """What a reward model scores: the prompt turns, then the answer as the assistant's turn
+    (RewardTrainer joins prompt and chosen/rejected the same way before the chat template)."""
+    return [*prompt, _assistant(answer)]
+
+
+def preference_prompt(record: Record, prompting: Prompting, task: str = "dpo") -> Turns:
+    """The prompt an answer of the record answers: the rendered instruction, else `prompt`."""
     prompt = (record.model_extra or {}).get("prompt")
     if _text(record.instruction):
         return prompting.render(record)
@@ -128,10 +140,11 @@ def _dpo_prompt(record: Record, prompting: Prompting) -> Turns:
             raise _bad(record, 'field "prompt": expected a string or a list of '
                        "{role, content} turns") from None  # fmt: skip
         return prompting.with_system(record, _turns(record, messages, "prompt"))
-    raise _bad(record, "record has no prompt or instruction, which --task dpo needs")
+    raise _bad(record, f"record has no prompt or instruction, which --task {task} needs")
 
 
-def _implicit_prompt(record: Record, chosen: Turns, rejected: Turns, prompting: Prompting) -> Row:
+def _implicit_prompt(record: Record, chosen: Turns, rejected: Turns, prompting: Prompting,
+                     task: str) -> Row:  # fmt: skip
     """Whole conversations (as in UltraFeedback-binarized): the shared first turns are the prompt."""
     shared = 0
     while shared < min(len(chosen), len(rejected)) and chosen[shared] == rejected[shared]:
@@ -140,7 +153,7 @@ def _implicit_prompt(record: Record, chosen: Turns, rejected: Turns, prompting: 
         shared -= 1  # the answers start at the first assistant turn after the shared prompt
     if shared == 0 or shared == len(chosen) or shared == len(rejected):
         raise _bad(record, "chosen and rejected conversations share no prompt turns to "
-                   "answer, which --task dpo needs")  # fmt: skip
+                   f"answer, which --task {task} needs")  # fmt: skip
     prompt = prompting.with_system(record, chosen[:shared])
     return {"prompt": prompt, "chosen": chosen[shared:], "rejected": rejected[shared:]}
 
@@ -171,7 +184,8 @@ def _text(value: Any) -> bool:
 
 def _need(prompting: Prompting | None) -> Prompting:
     if prompting is None:
-        raise ValueError("sft and dpo rows need a Prompting (the pack whose prompt is trained)")
+        raise ValueError("sft, dpo and reward rows need a Prompting (the pack whose prompt is "
+                         "trained)")  # fmt: skip
     return prompting
 
 

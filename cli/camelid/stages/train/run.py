@@ -1,5 +1,7 @@
-"""The training run: TRL's SFTTrainer (sft, backward) or DPOTrainer (dpo), LoRA through peft
-unless --full. bf16 on a CUDA GPU that has it, fp32 otherwise; the same code on both.
+"""The training run: TRL's SFTTrainer (sft, backward), DPOTrainer (dpo) or RewardTrainer
+(reward: the base model as a sequence classifier with one output, its new score head trained
+whole beside the LoRA adapters), LoRA through peft unless --full. bf16 on a CUDA GPU that has
+it, fp32 otherwise; the same code on both.
 
 torch, transformers, trl, peft and datasets are imported here, inside `train`, only.
 """
@@ -46,7 +48,12 @@ def train(config: TrainConfig, model_path: str, rows: list[Row], out: OutputDir,
     try:
         import torch
         from datasets import Dataset
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+        from transformers import (
+            AutoConfig,
+            AutoModelForCausalLM,
+            AutoModelForSequenceClassification,
+            AutoTokenizer,
+        )
     except ImportError as exc:
         raise CamelidError(f"training needs the train extra ({exc}): "
                            "pip install 'camelid[train]'") from None  # fmt: skip
@@ -61,15 +68,29 @@ def train(config: TrainConfig, model_path: str, rows: list[Row], out: OutputDir,
     # LoRA trains fp32 adapters (peft upcasts them) over frozen bf16 weights; full fine-tuning
     # keeps fp32 weights under bf16 autocast, as updates of lr 1e-5 vanish in bf16 weights.
     dtype = torch.bfloat16 if bf16 and not config.full else torch.float32
-    model = AutoModelForCausalLM.from_pretrained(
-        model_path, config=model_config, dtype=dtype, trust_remote_code=config.trust_remote_code
-    )
     tokenizer = AutoTokenizer.from_pretrained(
         model_path, trust_remote_code=config.trust_remote_code
     )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    if config.task == "reward":
+        # One output, the reward; the classifier reads the last token that is not padding.
+        model_config.num_labels = 1
+        model_config.pad_token_id = tokenizer.pad_token_id
+        torch.manual_seed(config.seed)  # the new score head's initial weights
+        auto: Any = AutoModelForSequenceClassification
+    else:
+        auto = AutoModelForCausalLM
+    model = auto.from_pretrained(
+        model_path, config=model_config, dtype=dtype, trust_remote_code=config.trust_remote_code
+    )
     trainer = _trainer(config, model, tokenizer, Dataset.from_list(rows), out, bf16)
+    kept = len(trainer.train_dataset)
+    if kept < len(rows):  # RewardTrainer drops pairs longer than max_length rather than cut them
+        log(f"train: {len(rows) - kept} of {len(rows)} pairs longer than --max-length "
+            f"{config.max_length} tokens left out")  # fmt: skip
+        if not kept:
+            raise CamelidError("train: every pair is longer than --max-length; raise it")
     trainer.add_callback(_progress(config, log, len(rows), "cuda" if cuda else "cpu", bf16))
     if resume_from is not None:
         log(f"train: resuming from {resume_from}")
@@ -118,9 +139,19 @@ def _trainer(config: TrainConfig, model: Any, tokenizer: Any, dataset: Any, out:
     if not config.full:
         from peft import LoraConfig
 
-        peft = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, task_type="CAUSAL_LM",
+        reward = config.task == "reward"
+        # A reward model's score head is new: trained and saved whole (modules_to_save).
+        peft = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
+                          task_type="SEQ_CLS" if reward else "CAUSAL_LM",
+                          modules_to_save=["score"] if reward else None,
                           lora_dropout=config.lora_dropout, target_modules=config.lora_targets)  # fmt: skip
-    if config.task == "dpo":
+    if config.task == "reward":
+        from trl import RewardConfig, RewardTrainer
+
+        args = RewardConfig(**common, disable_dropout=config.dropout_rate == 0)
+        trainer = RewardTrainer(model=model, args=args, train_dataset=dataset,
+                                processing_class=tokenizer, peft_config=peft)  # fmt: skip
+    elif config.task == "dpo":
         from trl import DPOConfig, DPOTrainer
 
         args = DPOConfig(**common, beta=config.beta, disable_dropout=config.dropout_rate == 0)
@@ -162,7 +193,8 @@ def _progress(config: TrainConfig, log: Log, rows: int, device: str, bf16: bool)
             done = state.global_step - self.first
             pace = (time.monotonic() - self.started) / done if done else 0.0
             extra = "".join(f"  {key.split('/')[-1]} {logs[key]:.3g}"
-                            for key in ("rewards/margins", "rewards/accuracies") if key in logs)  # fmt: skip
+                            for key in ("rewards/margins", "rewards/accuracies", "margin",
+                                        "accuracy") if key in logs)  # fmt: skip
             log(f"train: step {state.global_step}/{state.max_steps}  loss {logs['loss']:.4f}"
                 f"  lr {logs.get('learning_rate', 0):.3g}{extra}  {pace:.1f} s/step")  # fmt: skip
 
@@ -189,6 +221,20 @@ def _save(config: TrainConfig, trainer: Any, tokenizer: Any, model_path: str, ou
                 if hasattr(base, name):
                     setattr(model.config, name, getattr(base, name))
             model.to(getattr(base, "dtype", None) or model.dtype).save_pretrained(build)
+            tokenizer.save_pretrained(build)
+        elif config.merge and config.task == "reward":
+            # adapters.merge builds causal LMs: a reward model merges here, in memory.
+            model.save_pretrained(build / "adapter")
+            tokenizer.save_pretrained(build / "adapter")
+            log("train: merging the adapter into the model (--merge)")
+            merged = model.merge_and_unload()
+            base = AutoConfig.from_pretrained(
+                model_path, trust_remote_code=config.trust_remote_code
+            )
+            for name in DROPOUT_FIELDS:
+                if hasattr(base, name):
+                    setattr(merged.config, name, getattr(base, name))
+            merged.to(getattr(base, "dtype", None) or merged.dtype).save_pretrained(build)
             tokenizer.save_pretrained(build)
         elif config.merge:
             model.save_pretrained(build / "adapter")
