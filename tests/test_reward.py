@@ -219,3 +219,10 @@ def test_a_reward_model_is_refused_where_a_model_must_write(tmp_path: Path) -> N
     assert result.returncode == 2, result.stderr
     assert f"model directory '{model}' is a reward model" in result.stderr
     assert "camelid score --reward-model" in result.stderr
+
+
+def test_a_reward_model_does_not_take_the_ray_executor(tmp_path: Path) -> None:
+    result = camelid("score", "--reward-model", str(tmp_path), "--executor", "ray",
+                     input='{"instruction": "Hi", "output": "Hello"}\n')  # fmt: skip
+    assert result.returncode == 2
+    assert "--reward-model scores in this process (transformers)" in result.stderr

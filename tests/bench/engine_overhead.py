@@ -19,7 +19,8 @@ Workloads (real packs over the Self-Instruct seed tasks):
   self-align           Dromedary's long principles + exemplars prefix, cache warm
 Then the self-align prompts through a second engine without prefix caching (warmed too).
 
-Writes out/bench/engine_overhead.json. Not a test: nothing here asserts a time.
+`engine_overhead.py "chat greedy" --repeats=9` reruns some workloads alone (written to
+out/bench/engine_overhead_some.json). Writes out/bench/engine_overhead.json. Not a test: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SEEDS = ROOT.parent / "shared" / "data" / "self_instruct_seed_tasks.jsonl"
-REPEATS = 3
+# Median of this many alternating runs per side (--repeats N to change it for a rerun).
+REPEATS = int(next((a.split("=", 1)[1] for a in sys.argv if a.startswith("--repeats=")), 3))
 sys.path.insert(0, str(HERE))
 
 
@@ -136,10 +138,15 @@ def main() -> None:
     options = EngineOptions(seed=0, max_model_len=4096)
     engine = VLLMEngine(options, model_path=path, model_name=DEFAULT_MODEL)
     work = workloads()
+    chosen = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if unknown := [name for name in chosen if name not in work]:
+        raise SystemExit(f"unknown workload {unknown}; choose from {', '.join(work)}")
     engine.generate(work["chat greedy"][0][:4], work["chat greedy"][1])  # warm-up of the engine
     results: dict[str, Any] = {}
     print(f"{'workload':<15} {'raw s':>7} {'camelid s':>10} {'camelid/raw':>12} {'same texts':>11}")
     for name, (prompts, sampling) in work.items():
+        if chosen and name not in chosen:
+            continue
         side = Side(engine, prompts, sampling, warm=name == "self-align")
         side.raw(), side.camelid()  # warm both before timing
         raw_runs, ours_runs = [], []
@@ -161,6 +168,13 @@ def main() -> None:
             f"{results[name]['camelid_over_raw']:>12.3f} {'-' if same is None else same!s:>11}",
             flush=True,
         )
+    if chosen:  # a rerun of some workloads: their rows only, into a file of their own
+        engine.close()
+        out = ROOT / "out" / "bench" / "engine_overhead_some.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"repeats": REPEATS, "workloads": results}, indent=2) + "\n")
+        print(f"wrote {out}")
+        return
     prefix = work["self-align"]
     prefix_tokens = len(engine.token_ids(prefix[0][0]))
     engine.close()

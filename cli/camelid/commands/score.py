@@ -101,6 +101,11 @@ def score_command(
                 f"--reward-model and {flag} exclude each other: a reward model scores "
                 "without a judge"
             )
+        if options.executor != "local":
+            raise UsageError(
+                "--reward-model scores in this process (transformers); --executor ray is for "
+                "judges, whose model runs in vLLM"
+            )
         return score_with_reward_model(reward_model, run, options, paths)
     rubric = rubric or "humpback"
     pack = load_pack(rubric)
