@@ -15,6 +15,8 @@
 #
 # Scale up on a GPU box: DATA=alpaca_data.json JUDGE=/path/to/a/strong/judge \
 #   MODEL=/path/to/base STEPS=0 bash examples/alpagasus.sh
+# Did it help? EVAL=held-out.jsonl ends the run with `camelid eval` of the trained model
+# against its base (examples/eval_step.sh).
 set -euo pipefail
 
 MODEL=${MODEL:-smollm2-135m-instruct}
@@ -41,3 +43,4 @@ camelid filter "$OUT/scored.jsonl" "${select[@]}" -o "$OUT/selected.jsonl" \
   --rejects "$OUT/filter-rejects.jsonl"
 camelid train --task sft "$OUT/selected.jsonl" --model "$MODEL" ${steps[@]+"${steps[@]}"} -o "$OUT/sft"
 echo "alpagasus: $(wc -l < "$OUT/selected.jsonl") of $(wc -l < "$OUT/data.jsonl") pairs selected; model in $OUT/sft" >&2
+. "$(dirname "$0")/eval_step.sh" "$OUT/sft"  # EVAL=FILE: trained vs base

@@ -23,6 +23,8 @@
 #
 # Scale up on a GPU box: SIZE=2000 TOPICS=20 ALL_TYPES=1 MODEL=/path/to/a/base/model STEPS=0 \
 #   bash examples/dromedary.sh   (STEPS=0 trains full epochs instead of a few steps)
+# Did it help? EVAL=held-out.jsonl ends the run with `camelid eval` of the trained model
+# against its base (examples/eval_step.sh).
 set -euo pipefail
 
 SIZE=${SIZE:-4}        # ordinary instructions from self-instruct
@@ -69,3 +71,4 @@ camelid respond "$OUT/prompts.jsonl" --pack verbose --model "$OUT/engraved" --ma
 cat "$OUT/verbose.jsonl" "$OUT/identity.jsonl" > "$OUT/clone.jsonl"
 camelid train --task sft "$OUT/clone.jsonl" --model "$MODEL" ${steps[@]+"${steps[@]}"} -o "$OUT/final"
 echo "dromedary: $(wc -l < "$OUT/prompts.jsonl") prompts, $(wc -l < "$OUT/aligned.jsonl") aligned answers, $(wc -l < "$OUT/verbose.jsonl") verbose ones; final model in $OUT/final" >&2
+. "$(dirname "$0")/eval_step.sh" "$OUT/final"  # EVAL=FILE: trained vs base

@@ -25,6 +25,8 @@
 #
 # Scale up on a GPU box: DOCS=/data/clueweb-sample SEEDS=oasst.jsonl MODEL=/path/to/base \
 #   MIN_QUALITY=5 STEPS=0 bash examples/humpback.sh   (STEPS=0: full epochs)
+# Did it help? EVAL=held-out.jsonl ends the run with `camelid eval` of the trained model
+# against its base (examples/eval_step.sh).
 set -euo pipefail
 
 MODEL=${MODEL:-smollm2-135m-instruct}
@@ -82,3 +84,4 @@ for round in 1 2; do
   echo "humpback: round $round: $(basename "$curator") kept $(wc -l < "$OUT/curated$round.jsonl") of $(wc -l < "$OUT/augmented.jsonl") augmented pairs; trained m$round" >&2
   curator="$OUT/m$round"
 done
+. "$(dirname "$0")/eval_step.sh" "$curator"  # EVAL=FILE: trained vs base

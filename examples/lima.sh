@@ -17,6 +17,8 @@
 #   6. train   sft/             supervised fine-tuning on the final set
 #
 # Scale up on a GPU box: DATA=pool.jsonl SIZE=1000 MODEL=/path/to/base STEPS=0 bash examples/lima.sh
+# Did it help? EVAL=held-out.jsonl ends the run with `camelid eval` of the trained model
+# against its base (examples/eval_step.sh).
 set -euo pipefail
 
 MODEL=${MODEL:-smollm2-135m-instruct}
@@ -45,3 +47,4 @@ camelid filter "$OUT/diverse.jsonl" --top "$SIZE" --top-by quality -o "$OUT/lima
   --rejects "$OUT/top-rejects.jsonl"
 camelid train --task sft "$OUT/lima.jsonl" --model "$MODEL" ${steps[@]+"${steps[@]}"} -o "$OUT/sft"
 echo "lima: $(wc -l < "$OUT/lima.jsonl") of $(wc -l < "$OUT/pool.jsonl") examples kept; model in $OUT/sft" >&2
+. "$(dirname "$0")/eval_step.sh" "$OUT/sft"  # EVAL=FILE: trained vs base

@@ -18,6 +18,8 @@
 #
 # Scale up on a GPU box: SIZE=60000 MODELS="llama=/m/llama mistral=/m/mistral qwen=/m/qwen" \
 #   JUDGE=/m/judge STEPS=0 bash examples/ultrafeedback.sh
+# Did it help? EVAL=held-out.jsonl ends the run with `camelid eval` of the trained model
+# against its base (examples/eval_step.sh).
 set -euo pipefail
 
 SIZE=${SIZE:-3}
@@ -59,3 +61,4 @@ camelid train --task dpo "$OUT/pairs.jsonl" --model "$MODEL" ${steps[@]+"${steps
   -o "$OUT/dpo"
 
 echo "ultrafeedback: $(wc -l < "$OUT/pairs.jsonl") preference pairs, DPO model in $OUT/dpo" >&2
+. "$(dirname "$0")/eval_step.sh" "$OUT/dpo"  # EVAL=FILE: trained vs base

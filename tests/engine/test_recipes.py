@@ -114,7 +114,10 @@ def test_ultrafeedback_recipe(tmp_path: Path) -> None:
 
 
 def test_alpagasus_recipe(tmp_path: Path) -> None:
-    result = run_recipe("alpagasus.sh", tmp_path, SIZE="6")
+    # EVAL: the trained model against its base on held-out prompts (Self-Instruct's seed tasks;
+    # the recipe trains on camelid's own built-in ones)
+    result = run_recipe("alpagasus.sh", tmp_path, SIZE="6", EVAL=str(SEED_TASKS),
+                        EVAL_SIZE="4", EVAL_MAX_TOKENS="48")  # fmt: skip
     data, scored = rows(tmp_path / "data.jsonl"), rows(tmp_path / "scored.jsonl")
     assert len(data) == 6 and len(scored) == 6
     assert all(0 <= r["scores"]["accuracy"] <= 5 for r in scored)
@@ -126,6 +129,12 @@ def test_alpagasus_recipe(tmp_path: Path) -> None:
     assert {r["id"] for r in scored} >= kept
     assert is_model_dir(tmp_path / "sft")
     assert "alpagasus: 3 of 6 pairs selected" in result.stderr
+    judged = rows(tmp_path / "eval.jsonl")
+    assert len(rows(tmp_path / "heldout.jsonl")) == 4 and judged
+    figures = json.loads((tmp_path / "eval.json").read_text())
+    assert (figures["a"], figures["b"], figures["prompts"]) == ("trained", "base", len(judged))
+    assert 0 <= figures["win_rate"] <= 1
+    assert "eval: A = trained against B = base" in result.stderr
 
 
 def test_lima_recipe(tmp_path: Path) -> None:
