@@ -206,6 +206,18 @@ def test_best_of_mean_writes_the_best_completion() -> None:
     }
 
 
+def test_best_of_keeps_the_system_message_that_produced_the_answer() -> None:
+    record = {"id": "q", "instruction": "Add 2 and 3.", "completions": [
+        {"text": "5", "system": "Answer briefly.", "system_message": "brief", "scores": {"r": 1}},
+        {"text": "2 + 3 = 5, so 5.", "system": "Think step by step.",
+         "system_message": "steps", "scores": {"r": 2}},
+    ]}  # fmt: skip
+    assert Filter(FilterConfig(best_of=True)).apply(record) is None
+    assert (record["output"], record["system"], record["system_message"]) == (
+        "2 + 3 = 5, so 5.", "Think step by step.", "steps"
+    )  # fmt: skip
+
+
 def test_best_of_aspect_then_threshold() -> None:
     rows = [
         CANDIDATES,

@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
             "output (with --n 1) or completions[{text, model, finish_reason}] (with --n K), "
             "and a lineage entry. Packs that think first (self-align) also write "
             "rationales.thoughts and principles (on the record, or on each completion); "
-            "--principle-prompts writes principle. Records the model could not answer, or whose "
+            "--principle-prompts writes principle; explain (a pack with its own system "
+            "messages) writes the one drawn to system and its name to system_message. Records the model could not answer, or whose "
             "every answer the filter refused, go to --rejects with the reasons",
         ),
     )(respond_command)
@@ -43,7 +44,8 @@ def respond_command(
     run: RunOptions,
     inputs: Inputs = None,
     pack: Annotated[
-        str, typer.Option(help="Built-in pack (plain, self-align, verbose) or pack folder.")
+        str,
+        typer.Option(help="Built-in pack (plain, self-align, verbose, explain) or pack folder."),
     ] = "plain",
     n: Annotated[int, typer.Option("--n", help="Answers per record (completions).", min=1)] = 1,
     keep_truncated: Annotated[

@@ -76,6 +76,9 @@ def best_of(record: dict[str, Any], aspect: str | None) -> str | None:
     record.pop("rationales", None)  # the old ones judged a different answer
     if chosen.get("rationales"):
         record["rationales"] = chosen["rationales"]
+    for key in ("system", "system_message"):  # the system message that produced this answer
+        if chosen.get(key):
+            record[key] = chosen[key]
     entry = {"stage": "filter", "best_of": aspect or "mean", "candidates": len(ranked)}
     if chosen.get("model"):
         entry["model"] = chosen["model"]

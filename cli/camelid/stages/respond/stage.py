@@ -17,11 +17,12 @@ from functools import cached_property
 from typing import Any
 
 from camelid.engines.base import Engine, Generation
+from camelid.errors import UsageError
 from camelid.packs import Pack
 from camelid.records import Completion, LineageEntry, Record, Reject, with_extras
 from camelid.runtime.model import ModelStage, Reply, Request, lacks_inputs, model_lineage
 from camelid.sampling import Sampling
-from camelid.stages.respond import principles
+from camelid.stages.respond import principles, system_messages
 
 STAGE = "respond"
 
@@ -62,6 +63,13 @@ class Responder(ModelStage):
     # Why completions were dropped from records that kept others (shared by serving() copies).
     dropped: Counter[str] = field(default_factory=Counter)
 
+    def __post_init__(self) -> None:
+        if self.principle_prompts and self.menu:
+            raise UsageError(
+                f"--principle-prompts: pack {self.pack.name} draws its own system messages "
+                f"({system_messages.FILE}); use one or the other"
+            )
+
     @cached_property
     def shares(self) -> list[int]:
         return shares(self.sampling.n, len(self.models))
@@ -76,6 +84,11 @@ class Responder(ModelStage):
             return sorted(rng.sample(range(count), n))
         return [m for m, share in enumerate(self.shares) for _ in range(share)]
 
+    @cached_property
+    def menu(self) -> list[system_messages.SystemMessage]:
+        """The pack's own system messages, one drawn per completion (none: the pack's system)."""
+        return system_messages.load(self.pack)
+
     @property
     def lineage(self) -> LineageEntry:
         pooled = len(self.models) > 1
@@ -85,6 +98,7 @@ class Responder(ModelStage):
             entry = entry.model_copy(update={"model": self.models[0]})
         extras: dict[str, Any] = {"models": self.models if pooled else None}
         extras["principle_prompts"] = True if self.principle_prompts else None
+        extras["system_messages"] = len(self.menu) or None
         return with_extras(entry, **extras)
 
     def serving(self, engine: Engine, index: int) -> Responder:
@@ -100,18 +114,30 @@ class Responder(ModelStage):
         slots = [k for k, m in enumerate(self.assignment(record)) if m == self.index]
         if not slots:
             return []
-        if not self.principle_prompts:
+        if not self.principle_prompts and not self.menu:
             key = record.id if len(self.models) == 1 else f"{record.id}:{name}"
             sampling = self.sampling.merged(n=len(slots))
             return [Request(self.pack.render(record), key, sampling)]
+        # A system prompt drawn per completion: one request each, the draw noted on the answer.
         out = []
         for slot in slots:
-            principle, text = principles.choose(self.sampling.seed or 0, record.id, slot)
-            system = principles.with_system(record.system, text)
+            note = self.draw_system(record, slot)
+            system = principles.with_system(record.system, note.pop("text"))
+            if self.menu:
+                note["system"] = system  # what the student is to be trained with
             prompt = self.pack.render(record, system=system)
             key = f"{record.id}:{name}:{slot}"
-            out.append(Request(prompt, key, self.sampling.merged(n=1), principle))
+            out.append(Request(prompt, key, self.sampling.merged(n=1), note))
         return out
+
+    def draw_system(self, record: Record, slot: int) -> dict[str, str]:
+        """The system prompt drawn for a completion (`text`) and the fields that record it."""
+        seed = self.sampling.seed or 0
+        if self.menu:
+            message = system_messages.choose(self.menu, seed, record, slot)
+            return {"text": message.text, "system_message": message.name}
+        principle, text = principles.choose(seed, record.id, slot)
+        return {"text": text, "principle": principle}
 
     def outcomes(self, record: Record, replies: list[Reply]) -> list[Answer]:
         """Each reply's completions, or why each was lost."""
@@ -129,7 +155,7 @@ class Responder(ModelStage):
         return self.complete(record, self.outcomes(record, replies))
 
     def completion(
-        self, record: Record, gen: Generation, model: str, principle: str | None
+        self, record: Record, gen: Generation, model: str, drawn: dict[str, str] | None
     ) -> Answer:
         if gen.truncated and not self.keep_truncated:
             return f"answer cut off at --max-tokens {self.sampling.max_tokens}"
@@ -139,8 +165,8 @@ class Responder(ModelStage):
         made = to_completion(parsed.value, model, gen.finish_reason)
         if isinstance(made, str):
             return made
-        if principle is not None:
-            made = with_extras(made, principle=principle)
+        if drawn:
+            made = with_extras(made, **drawn)
         return self.check(record, made) if self.check else made
 
     def complete(self, record: Record, answers: list[Answer]) -> Record | Reject:
@@ -154,11 +180,17 @@ class Responder(ModelStage):
             update: dict[str, Any] = {"completions": [*(record.completions or []), *kept]}
             return record.model_copy(update=update).with_lineage(self.lineage)
         [best] = kept
+        extras = dict(best.__pydantic_extra__ or {})
         update = {"output": best.text}
+        if "system" in extras:  # a drawn system message becomes the record's own
+            update["system"] = extras.pop("system")
         if best.rationales:
             update["rationales"] = {**(record.rationales or {}), **best.rationales}
         out = record.model_copy(update=update)
-        return with_extras(out, **(best.__pydantic_extra__ or {})).with_lineage(self.lineage)
+        lineage = self.lineage
+        if "system_message" in extras:  # which message, in the lineage too
+            lineage = with_extras(lineage, system_message=extras["system_message"])
+        return with_extras(out, **extras).with_lineage(lineage)
 
 
 def dropped_note(dropped: Counter[str]) -> str | None:
