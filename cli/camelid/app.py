@@ -16,8 +16,10 @@ from camelid import __version__
 from camelid.commands import backtranslate as backtranslate_cmd
 from camelid.commands import dedup as dedup_cmd
 from camelid.commands import eval as eval_cmd
+from camelid.commands import evolve as evolve_cmd
 from camelid.commands import export as export_cmd
 from camelid.commands import filter as filter_cmd
+from camelid.commands import magpie as magpie_cmd
 from camelid.commands import models as models_cmd
 from camelid.commands import packs as packs_cmd
 from camelid.commands import pairs as pairs_cmd
@@ -62,7 +64,9 @@ def _root(
 
 seed_cmd.register(app)
 self_instruct_cmd.register(app)
+evolve_cmd.register(app)
 redteam_cmd.register(app)
+magpie_cmd.register(app)
 respond_cmd.register(app)
 backtranslate_cmd.register(app)
 score_cmd.register(app)
