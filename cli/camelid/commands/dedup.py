@@ -36,6 +36,7 @@ and minhash --verify)."""
 Method = Enum("Method", [(n, n) for n in ("exact", "minhash", "rouge", "embedding")], type=str)
 KeepChoice = Enum("KeepChoice", [(n, n) for n in ("first", "best-score", "longest")], type=str)
 UnitChoice = Enum("UnitChoice", [(n, n) for n in ("word", "char")], type=str)
+ExecutorChoice = Enum("ExecutorChoice", [(n, n) for n in ("local", "ray")], type=str)
 TokenizerChoice = Enum("TokenizerChoice", [(n, n) for n in ("unicode", "rouge")], type=str)
 
 
@@ -129,6 +130,21 @@ def dedup(
     seed: Annotated[
         int, typer.Option(metavar="N", help="Seed of the hash functions and k-means.")
     ] = 1,
+    executor: Annotated[
+        ExecutorChoice,
+        typer.Option(
+            help="Where the per-record work (signatures, benchmark n-grams) runs: this "
+            "process, or a Ray cluster (minhash and exact; same output either way).",
+            envvar="CAMELID_EXECUTOR",
+        ),
+    ] = ExecutorChoice.local,  # type: ignore[attr-defined]
+    ray_address: Annotated[
+        str | None,
+        _opt(
+            "ADDR",
+            "Join a running Ray cluster (default: RAY_ADDRESS, else a local one is started).",
+        ),
+    ] = None,
 ) -> None:
     from camelid.stages.dedup.settings import Settings  # numpy when it runs
     from camelid.stages.dedup.settings import run as run_dedup
@@ -154,7 +170,7 @@ def dedup(
         against_containment=against_containment,
         seed=seed,
     )
-    run_dedup(settings, common.input_paths(inputs), run)
+    run_dedup(settings, common.input_paths(inputs), run, executor.value, ray_address)
 
 
 def _names(option: str, spec: str) -> tuple[str, ...]:

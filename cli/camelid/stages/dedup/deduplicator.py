@@ -49,6 +49,12 @@ class Strings:
         self._data += text.encode()
         self._ends.append(len(self._data))
 
+    def extend(self, texts: list[str]) -> None:
+        encoded = [text.encode() for text in texts]
+        ends = np.cumsum([len(b) for b in encoded], dtype=np.int64) + len(self._data)
+        self._data += b"".join(encoded)
+        self._ends.frombytes(ends.tobytes())
+
     def __getitem__(self, i: int) -> str:
         start = self._ends[i - 1] if i else 0
         return self._data[start : self._ends[i]].decode()
@@ -73,20 +79,52 @@ class Deduplicator:
         text = field_text(record, self.plan.fields)
         ident = record_id(record)
         worth = priority(record, text, self.plan.keep, self.plan.keep_aspects)
-        self._ids.append(ident)  # nothing is stored before every field has been read
+        # nothing is stored before every field has been read
+        i = self.register(ident, worth, file, line, bool(text.strip()))
+        if text.strip():
+            self._texts.append(text)
+            self._batch.append(i)
+            if len(self._texts) >= BATCH:
+                self._flush()
+
+    def register(self, ident: str, worth: float, file: str, line: int, has_text: bool) -> int:
+        """Note the next record (read here by `scan`, or elsewhere); returns its index."""
+        self._ids.append(ident)
         self._priority.append(worth)
         if not self.files or self.files[-1] != file:
             self.files.append(file)
         self._file_no.append(len(self.files) - 1)
         self._line.append(line)
-        if text.strip():
-            self._texts.append(text)
-            self._batch.append(self.n)
-            if len(self._texts) >= BATCH:
-                self._flush()
-        else:
-            self.no_text += 1
+        self.no_text += not has_text
         self.n += 1
+        return self.n - 1
+
+    def register_many(
+        self, ids: list[str], worth: list[float], file: str, lines: np.ndarray, has_text: np.ndarray
+    ) -> np.ndarray:
+        """`register` for the next records, all read from one file; returns their indices."""
+        if not ids:
+            return np.zeros(0, dtype=np.int64)
+        self._ids.extend(ids)
+        self._priority.extend(worth)
+        if not self.files or self.files[-1] != file:
+            self.files.append(file)
+        self._file_no.extend(array("H", [len(self.files) - 1]) * len(ids))
+        self._line.frombytes(lines.astype(np.int32).tobytes())
+        self.no_text += len(ids) - int(has_text.sum())
+        self.n += len(ids)
+        return np.arange(self.n - len(ids), self.n)
+
+    def add_sketched(
+        self, index: np.ndarray, hits: dict[int, Contamination], clean: np.ndarray, sketch: Any
+    ) -> None:
+        """Records with text (their indices, ascending) whose benchmark check and sketch were
+        done elsewhere (Ray workers), as `_flush` does them: `hits` by position in `index`,
+        `clean` the positions that were sketched, in order."""
+        for k, hit in hits.items():
+            self.contaminated[int(index[k])] = hit
+        if len(clean):
+            self.method.add_sketch(sketch, index[clean])  # type: ignore[attr-defined]
 
     def _flush(self) -> None:
         texts, index = self._texts, np.frombuffer(self._batch, dtype=np.int64).copy()

@@ -29,8 +29,14 @@ class ExactMethod:
         self._index: list[np.ndarray] = []
         self._benchmark: dict[int, int] = {}
 
+    def sketch(self, texts: list[str]) -> list[int | None]:
+        """Each text's normalized hash (see `MinHashMethod.sketch`)."""
+        return [normalized_hash(t) for t in texts]
+
     def add(self, texts: list[str], index: np.ndarray) -> None:
-        hashes = [normalized_hash(t) for t in texts]
+        self.add_sketch(self.sketch(texts), index)
+
+    def add_sketch(self, hashes: list[int | None], index: np.ndarray) -> None:
         self._hashes += [h for h in hashes if h is not None]
         self._index.append(index[np.array([h is not None for h in hashes], dtype=bool)])
 

@@ -19,6 +19,7 @@ from camelid.stages.dedup.cluster import (
 )
 from camelid.stages.dedup.minhash import MinHasher, MinHashParams, compact, estimate
 
+Sketch = tuple[np.ndarray, np.ndarray, np.ndarray, tuple]  # keys, compact, empty, sets
 _BUCKET_CAP = 64  # benchmark records looked at per band and query: a bucket that big is noise
 
 
@@ -35,14 +36,21 @@ class MinHashMethod:
         self._bench: tuple[np.ndarray, ...] | None = None
         self._bench_sets: tuple[np.ndarray, np.ndarray] | None = None
 
-    def _sketch(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    def sketch(self, texts: list[str]) -> Sketch:
+        """What is kept of each text: band keys, compact signature, whether it had no token,
+        and with --verify its distinct shingle hashes. Each text's is independent of the
+        others in the batch, so batches can be sketched anywhere (Ray workers) in any size."""
         hashes, counts = self.hasher.shingler.hashes(texts)
         sig, empty = self.hasher.signatures_of(hashes, counts)
         sets = _distinct(hashes, counts) if self.verify else ()
         return self.hasher.band_keys(sig), compact(sig), empty, sets
 
     def add(self, texts: list[str], index: np.ndarray) -> None:
-        keys, small, empty, sets = self._sketch(texts)
+        self.add_sketch(self.sketch(texts), index)
+
+    def add_sketch(self, sketch: Sketch, index: np.ndarray) -> None:
+        """Take in a batch's sketches (see `sketch`) and their record indices, ascending."""
+        keys, small, empty, sets = sketch
         some = ~empty  # a text without a single token is like no other: left out
         self._keys.append(keys[some])
         self._small.append(small[some])
@@ -86,7 +94,7 @@ class MinHashMethod:
         return jaccard(sets, sets, left, right)
 
     def set_benchmark(self, texts: list[str]) -> None:
-        keys, small, empty, sets = self._sketch(texts)
+        keys, small, empty, sets = self.sketch(texts)
         if self.verify:
             self._bench_sets = _offsets([sets], np.arange(len(texts)), len(texts))
         order = np.argsort(keys, axis=0, kind="stable")
@@ -95,7 +103,7 @@ class MinHashMethod:
     def against(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         assert self._bench is not None
         sorted_keys, order, bench_small, bench_empty = self._bench
-        keys, small, empty, sets = self._sketch(texts)
+        keys, small, empty, sets = self.sketch(texts)
         found: list[np.ndarray] = []
         for band in range(keys.shape[1]):
             column = sorted_keys[:, band]

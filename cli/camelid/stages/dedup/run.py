@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
@@ -47,55 +47,86 @@ def lines(inputs: list[tuple[str, str]]) -> Iterator[tuple[str, int, bytes]]:
             yield name, number, line
 
 
-def run_dedup(run: Run, dedup: Deduplicator, paths: list[str], mark: bool) -> dict[str, Any]:
-    """Read, cluster, write; returns the report (see `report`)."""
+Scan = Callable[[Run, Deduplicator, list[tuple[str, str]]], set[tuple[str, int]]]
+
+
+def run_dedup(
+    run: Run, dedup: Deduplicator, paths: list[str], mark: bool, scan: Scan | None = None
+) -> dict[str, Any]:
+    """Read, cluster, write; returns the report (see `report`). Pass 1 is `scan`: here by
+    default, or on a Ray cluster (ray_signatures.py); pass 2 is always here."""
     started = time.monotonic()
-    bad: set[tuple[str, int]] = set()
-    kept = 0
     with ExitStack() as stack:
         inputs = spool(stack, paths)
-        for name, number, line in lines(inputs):  # pass 1
-            try:
-                record = orjson.loads(line)
-                if type(record) is not dict:
-                    raise ValueError
-                dedup.scan(record, name, number)
-            except ValueError as exc:  # bad JSON, not an object, a field of the wrong type
-                problem = _problem(exc, name, number, line)
-                if not run.options.skip_bad_lines:
-                    raise BadInputError(name, number, problem) from None
-                bad.add((name, number))
-                text = line.decode("utf-8", errors="backslashreplace")
-                reject = Reject("read", problem, where=f"{name}:{number}", line=text)
-                run.reject_raw(dumps(reject.to_dict()), "bad line")
+        bad = (scan or scan_here)(run, dedup, inputs)
         dedup.finish()
-        batch: list[bytes] = []
-        i = -1
-        for name, number, line in lines(inputs):  # pass 2
-            if (name, number) in bad:
-                continue
-            i += 1
-            decision = dedup.outcome(i, mark)
-            if mark:
-                record = loads(line)  # exact: big integers kept
-                record["dedup"] = decision.mark
-                batch.append(dumps(record))
-            elif decision.kind == "kept":
-                batch.append(line + b"\n")
-            else:
-                blob = None
-                if run.has_rejects_file:
-                    head = b'{"stage":"dedup","reason":' + orjson.dumps(decision.reason)
-                    where = b',"where":' + orjson.dumps(f"{name}:{number}") + b',"record":'
-                    blob = head + where + line + b"}\n"
-                run.reject_raw(blob, reason_group(decision.reason))
-            kept += decision.kind == "kept" or mark
-            if len(batch) >= _BATCH:
-                run.write_raw(b"".join(batch), len(batch))
-                batch.clear()
-        run.write_raw(b"".join(batch), len(batch))
+        kept = write(run, dedup, inputs, bad, mark)
     run.read = dedup.n + len(bad)
     return report(dedup, kept, len(bad), mark, time.monotonic() - started)
+
+
+def scan_here(run: Run, dedup: Deduplicator, inputs: list[tuple[str, str]]) -> set[tuple[str, int]]:
+    """Pass 1 in this process; returns the bad lines skipped (file name, line number)."""
+    bad: set[tuple[str, int]] = set()
+    for name, number, line in lines(inputs):
+        try:
+            record = orjson.loads(line)
+            if type(record) is not dict:
+                raise ValueError
+            dedup.scan(record, name, number)
+        except ValueError as exc:  # bad JSON, not an object, a field of the wrong type
+            bad_line(run, bad, exc, name, number, line)
+    return bad
+
+
+def bad_line(
+    run: Run, bad: set[tuple[str, int]], exc: ValueError, name: str, number: int, line: bytes
+) -> None:
+    """Stop on a bad line, or with --skip-bad-lines note it and reject it."""
+    problem = _problem(exc, name, number, line)
+    if not run.options.skip_bad_lines:
+        raise BadInputError(name, number, problem) from None
+    bad.add((name, number))
+    text = line.decode("utf-8", errors="backslashreplace")
+    reject = Reject("read", problem, where=f"{name}:{number}", line=text)
+    run.reject_raw(dumps(reject.to_dict()), "bad line")
+
+
+def write(
+    run: Run,
+    dedup: Deduplicator,
+    inputs: list[tuple[str, str]],
+    bad: set[tuple[str, int]],
+    mark: bool,
+) -> int:
+    """Pass 2: each record's outcome, in input order; returns how many were written."""
+    kept = 0
+    batch: list[bytes] = []
+    i = -1
+    for name, number, line in lines(inputs):
+        if (name, number) in bad:
+            continue
+        i += 1
+        decision = dedup.outcome(i, mark)
+        if mark:
+            record = loads(line)  # exact: big integers kept
+            record["dedup"] = decision.mark
+            batch.append(dumps(record))
+        elif decision.kind == "kept":
+            batch.append(line + b"\n")
+        else:
+            blob = None
+            if run.has_rejects_file:
+                head = b'{"stage":"dedup","reason":' + orjson.dumps(decision.reason)
+                where = b',"where":' + orjson.dumps(f"{name}:{number}") + b',"record":'
+                blob = head + where + line + b"}\n"
+            run.reject_raw(blob, reason_group(decision.reason))
+        kept += decision.kind == "kept" or mark
+        if len(batch) >= _BATCH:
+            run.write_raw(b"".join(batch), len(batch))
+            batch.clear()
+    run.write_raw(b"".join(batch), len(batch))
+    return kept
 
 
 def _problem(exc: ValueError, name: str, number: int, line: bytes) -> str:

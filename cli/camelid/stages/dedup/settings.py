@@ -10,7 +10,12 @@ from typing import Any
 from camelid.errors import UsageError
 from camelid.runtime import Run, RunOptions
 from camelid.stages.dedup.base import Method
-from camelid.stages.dedup.decontam import BENCHMARK_FIELDS, Decontaminator, load_benchmarks
+from camelid.stages.dedup.decontam import (
+    BENCHMARK_FIELDS,
+    BenchmarkRecord,
+    Decontaminator,
+    load_benchmarks,
+)
 from camelid.stages.dedup.deduplicator import Deduplicator, Plan
 from camelid.stages.dedup.minhash import MinHashParams
 from camelid.stages.dedup.run import run_dedup, summary
@@ -142,23 +147,69 @@ def build_method(settings: Settings) -> Method:
     return dedup_embed.EmbeddingMethod(encoder, settings.threshold_or_default(), settings.seed)
 
 
-def run(settings: Settings, paths: list[str], options: RunOptions) -> dict[str, Any]:
-    """Check the settings, build the method (and the benchmark check), then the two passes."""
-    settings.check()
-    method = build_method(settings)
-    decontaminator = None
-    if settings.against:
-        benchmark = load_benchmarks(settings.against, settings.against_fields or BENCHMARK_FIELDS)
-        if not benchmark:
-            fields = ",".join(settings.against_fields or BENCHMARK_FIELDS)
-            raise UsageError(f"--against: no benchmark record has text in {fields}")
-        decontaminator = Decontaminator(
-            benchmark, settings.against_ngram, method, settings.against_containment
+EXECUTORS = ("local", "ray")
+ON_RAY = ("minhash", "exact")  # methods whose per-record work runs on Ray workers
+
+
+def check_executor(settings: Settings, executor: str, ray_address: str | None) -> None:
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor {executor}: choose one of {', '.join(EXECUTORS)}")
+    if ray_address and executor != "ray":
+        raise UsageError("--ray-address applies to --executor ray")
+    if executor == "ray" and settings.method not in ON_RAY:
+        raise UsageError(
+            f"--executor ray: only --method minhash (the default) and exact run on Ray, "
+            f"not {settings.method}; use --executor local"
         )
-    plan = Plan(settings.fields, settings.keep, settings.keep_aspects)  # type: ignore[arg-type]
-    deduplicator = Deduplicator(plan, method, decontaminator)
+
+
+def benchmark_records(settings: Settings) -> list[BenchmarkRecord] | None:
+    """The --against records (None without --against); none with text is a usage error."""
+    if not settings.against:
+        return None
+    benchmark = load_benchmarks(settings.against, settings.against_fields or BENCHMARK_FIELDS)
+    if not benchmark:
+        fields = ",".join(settings.against_fields or BENCHMARK_FIELDS)
+        raise UsageError(f"--against: no benchmark record has text in {fields}")
+    return benchmark
+
+
+def build_decontaminator(
+    settings: Settings, method: Method, benchmark: list[BenchmarkRecord] | None
+) -> Decontaminator | None:
+    if benchmark is None:
+        return None
+    return Decontaminator(benchmark, settings.against_ngram, method, settings.against_containment)
+
+
+def plan(settings: Settings) -> Plan:
+    return Plan(settings.fields, settings.keep, settings.keep_aspects)  # type: ignore[arg-type]
+
+
+def run(
+    settings: Settings,
+    paths: list[str],
+    options: RunOptions,
+    executor: str = "local",
+    ray_address: str | None = None,
+) -> dict[str, Any]:
+    """Check the settings, build the method (and the benchmark check), then the two passes.
+    With the ray executor, pass 1's per-record work (parsing, the benchmark check, the
+    sketches) runs on a Ray cluster and the driver keeps the rest: the same decisions."""
+    settings.check()
+    check_executor(settings, executor, ray_address)
+    method = build_method(settings)
+    benchmark = benchmark_records(settings)
+    scan = None
+    if executor == "ray":  # joins or starts the cluster before any output file is opened
+        from camelid.stages.dedup.ray_signatures import RayScan
+
+        scan = RayScan(settings, benchmark, ray_address)
+    # With Ray the benchmark check runs on the workers.
+    decontaminator = None if scan is not None else build_decontaminator(settings, method, benchmark)
+    deduplicator = Deduplicator(plan(settings), method, decontaminator)
     with Run("dedup", options) as out:
-        report = run_dedup(out, deduplicator, paths, settings.mark)
+        report = run_dedup(out, deduplicator, paths, settings.mark, scan)
         out.stats = report | {"params": settings.report()}
         out.describe = lambda: summary(report, out.has_rejects_file)
     return report
