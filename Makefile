@@ -42,6 +42,7 @@ bench: setup
 	$(BIN)/python tests/bench/novelty.py
 	$(BIN)/python tests/bench/dedup.py
 	$(BIN)/python tests/bench/ray_executor.py
+	$(BIN)/python tests/bench/dedup_ray.py
 	$(BIN)/python tests/bench/jsonl_read.py
 
 clean:
