@@ -36,6 +36,7 @@ schemas: setup
 
 bench: setup
 	$(BIN)/python tests/bench/engine_overhead.py
+	$(BIN)/python tests/bench/engine_overhead.py "chat greedy" --repeats=9
 	$(BIN)/python tests/bench/judge_quality.py
 	$(BIN)/python tests/bench/cpu_speed.py
 	$(BIN)/python tests/bench/filter_vs_jq.py
