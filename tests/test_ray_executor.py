@@ -230,3 +230,15 @@ def test_a_driver_stopped_mid_run_resumes_with_nothing_lost_or_repeated(
                               str(out), "--resume", "-q"), env=scripted)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert lines(out) == expected(scripted, data)
+
+
+@pytest.mark.parametrize("command", ["respond", "dedup"])
+def test_an_address_where_no_cluster_answers_fails_at_once(
+    scripted: dict[str, str], tmp_path: Path, command: str
+) -> None:
+    out = tmp_path / "out.jsonl"
+    result = camelid(command, str(tasks(tmp_path)), "--executor", "ray", "--ray-address",
+                     "127.0.0.1:1", "-o", str(out), env=scripted)  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "--ray-address 127.0.0.1:1: no Ray cluster answers there" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["replies.jsonl", "tasks.jsonl"]

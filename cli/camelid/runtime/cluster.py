@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 from types import ModuleType
 
 from camelid.errors import UsageError
@@ -35,6 +36,8 @@ def connect(address: str | None = None, verbose: bool = False) -> ModuleType:
     if ray.is_initialized():
         return ray
     address = address or os.environ.get("RAY_ADDRESS") or None
+    if address:
+        reachable(address)
     if not verbose:  # Ray's start-up notices are not the user's business; errors still show
         logging.getLogger("ray").setLevel(logging.ERROR)
     # ray.init installs its own SIGTERM handler (log and exit 15): camelid's, which keeps the
@@ -55,3 +58,18 @@ def connect(address: str | None = None, verbose: bool = False) -> ModuleType:
             if handler is not None:
                 signal.signal(sig, handler)
     return ray
+
+
+def reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail at once on a cluster that is not there: ray.init would retry for minutes, deaf to
+    Ctrl-C. Only a plain HOST:PORT is checked ("auto" and ray:// addresses go to Ray)."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise UsageError(
+            f"--ray-address {address}: no Ray cluster answers there ({exc.strerror or exc}); "
+            "start one with `ray start --head`, or leave the address out for a local one"
+        ) from None
