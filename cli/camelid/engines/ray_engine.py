@@ -20,7 +20,7 @@ from typing import Any
 from camelid.engines.base import Prompt, Result
 from camelid.engines.options import EngineOptions
 from camelid.errors import CamelidError
-from camelid.runtime.cluster import connect
+from camelid.runtime.cluster import connect, remote_cause
 from camelid.sampling import Sampling
 
 CHUNKS_PER_REPLICA = 2  # a free replica takes the next chunk: the slow one holds up less
@@ -68,7 +68,7 @@ class RayEngine:
         except self.ray.exceptions.RayError as exc:
             self.close()
             raise CamelidError(
-                f"--executor ray: an engine replica failed to start: {_cause(exc)}"
+                f"--executor ray: an engine replica failed to start: {remote_cause(exc)}"
             ) from None
         self.model: str = described[0]["model"]
         self.dtype: str | None = described[0]["dtype"]
@@ -93,7 +93,7 @@ class RayEngine:
             try:
                 found = self.ray.get(ready)
             except self.ray.exceptions.RayTaskError as exc:
-                found = [Result(error=f"engine replica failed: {_cause(exc)}")] * len(chunk)
+                found = [Result(error=f"engine replica failed: {remote_cause(exc)}")] * len(chunk)
             for i, result in zip(chunk, found, strict=True):
                 results[i] = result
         return [r if r is not None else Result(error="not run") for r in results]
@@ -104,8 +104,3 @@ class RayEngine:
         self.replicas = []
         if self._owns_ray:
             self.ray.shutdown()
-
-
-def _cause(exc: BaseException) -> str:
-    cause = getattr(exc, "cause", None) or exc
-    return str(cause).strip().splitlines()[-1] if str(cause).strip() else type(cause).__name__

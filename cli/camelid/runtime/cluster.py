@@ -73,3 +73,9 @@ def reachable(address: str, timeout: float = 5.0) -> None:
             f"--ray-address {address}: no Ray cluster answers there ({exc.strerror or exc}); "
             "start one with `ray start --head`, or leave the address out for a local one"
         ) from None
+
+
+def remote_cause(exc: BaseException) -> str:
+    """The last line of a remote error, where Ray puts the original one (its traceback first)."""
+    lines = [line for line in str(exc).splitlines() if line.strip()]
+    return lines[-1].strip() if lines else type(exc).__name__

@@ -36,7 +36,7 @@ import orjson
 from camelid.errors import CamelidError
 from camelid.io import iter_lines
 from camelid.runtime import Run
-from camelid.runtime.cluster import connect
+from camelid.runtime.cluster import connect, remote_cause
 from camelid.stages.dedup.decontam import BenchmarkRecord, Contamination
 from camelid.stages.dedup.deduplicator import Deduplicator
 from camelid.stages.dedup.run import bad_line
@@ -181,7 +181,7 @@ class RayScan:
         try:
             self.ray.get(self._warm)
         except self.ray.exceptions.RayError as exc:
-            cause = _cause(exc)
+            cause = remote_cause(exc)
             raise CamelidError(
                 f"--executor ray: the Ray workers cannot run dedup: {cause}"
             ) from None
@@ -275,9 +275,3 @@ def _configure_ray_data() -> None:
     for handler in logging.getLogger("ray.data").handlers:
         if isinstance(handler, logging.StreamHandler):  # the console handler, not the file one
             handler.setLevel(logging.ERROR)
-
-
-def _cause(exc: BaseException) -> str:
-    """The last line of a remote error (its traceback comes first)."""
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    return lines[-1].strip() if lines else type(exc).__name__

@@ -204,46 +204,40 @@ def _progress(config: TrainConfig, log: Log, rows: int, device: str, bf16: bool)
     return Progress()
 
 
+def _save_whole(
+    model: Any, tokenizer: Any, model_path: str, config: TrainConfig, build: Path
+) -> None:
+    """A whole model in the base's dtype and dropout: training settings are not part of it."""
+    from transformers import AutoConfig
+
+    base = AutoConfig.from_pretrained(model_path, trust_remote_code=config.trust_remote_code)
+    for name in DROPOUT_FIELDS:
+        if hasattr(base, name):
+            setattr(model.config, name, getattr(base, name))
+    model.to(getattr(base, "dtype", None) or model.dtype).save_pretrained(build)
+    tokenizer.save_pretrained(build)
+
+
 def _save(config: TrainConfig, trainer: Any, tokenizer: Any, model_path: str, out: OutputDir,
           log: Log) -> None:  # fmt: skip
     """Build the final model beside the output, then move it in."""
-    from transformers import AutoConfig
-
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=out.path))
     try:
         model = trainer.model
         if config.full:
-            # The base's dtype and dropout: training settings are not part of the model.
-            base = AutoConfig.from_pretrained(
-                model_path, trust_remote_code=config.trust_remote_code
-            )
-            for name in DROPOUT_FIELDS:
-                if hasattr(base, name):
-                    setattr(model.config, name, getattr(base, name))
-            model.to(getattr(base, "dtype", None) or model.dtype).save_pretrained(build)
-            tokenizer.save_pretrained(build)
-        elif config.merge and config.task == "reward":
-            # adapters.merge builds causal LMs: a reward model merges here, in memory.
-            model.save_pretrained(build / "adapter")
-            tokenizer.save_pretrained(build / "adapter")
-            log("train: merging the adapter into the model (--merge)")
-            merged = model.merge_and_unload()
-            base = AutoConfig.from_pretrained(
-                model_path, trust_remote_code=config.trust_remote_code
-            )
-            for name in DROPOUT_FIELDS:
-                if hasattr(base, name):
-                    setattr(merged.config, name, getattr(base, name))
-            merged.to(getattr(base, "dtype", None) or merged.dtype).save_pretrained(build)
-            tokenizer.save_pretrained(build)
+            _save_whole(model, tokenizer, model_path, config, build)
         elif config.merge:
             model.save_pretrained(build / "adapter")
             tokenizer.save_pretrained(build / "adapter")
             log("train: merging the adapter into the model (--merge)")
-            merge(build / "adapter", model_path, build / "merged")
-            for entry in (build / "merged").iterdir():
-                entry.rename(build / entry.name)
-            (build / "merged").rmdir()
+            if config.task == "reward":
+                # adapters.merge builds causal LMs: a reward model merges here, in memory.
+                _save_whole(model.merge_and_unload(), tokenizer, model_path, config, build)
+            else:
+                merge(build / "adapter", model_path, build / "merged")
+                for entry in (build / "merged").iterdir():
+                    entry.rename(build / entry.name)
+                (build / "merged").rmdir()
         else:
             model.save_pretrained(build)
             tokenizer.save_pretrained(build)
